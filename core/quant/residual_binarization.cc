@@ -1,0 +1,116 @@
+#include "core/quant/residual_binarization.h"
+
+#include <algorithm>
+
+#include "core/base/status_macros.h"
+#include "core/quant/block_search.h"
+#include "core/quant/inverse_hessian.h"
+#include "core/quant/kernel_dispatch.h"
+#include "core/quant/layer_checks.h"
+#include "core/quant/stopwatch.h"
+#include "core/torch/torch_call.h"
+
+namespace binq::core {
+namespace {
+
+using at::indexing::Slice;
+
+// §7.2 per block of width B and m rows: a B-bit salient-column bitmap; 2 bits
+// per weight (two sign planes where salient; sign + group bit elsewhere);
+// fp16 parameters per row: the salient part's plus μ, α of both non-salient
+// groups. Zero-sign exceptions are not counted (see docs/ALGORITHMS-NOTES.md).
+double StorageBitsPerBlock(int64_t rows, int64_t width, int salient_params) {
+  return static_cast<double>(width) + 2.0 * rows * width + 16.0 * rows * (salient_params + 4);
+}
+
+}  // namespace
+
+absl::StatusOr<LayerResult> ResidualBinarizationTechnique::Quantize(
+    const LayerProblem& problem, const QuantOptions& options) const {
+  BINQ_RETURN_IF_ERROR(ValidateOptions(options));
+  return TorchCall(name(), [&]() -> absl::StatusOr<LayerResult> {
+    BINQ_RETURN_IF_ERROR(CheckLayerProblem(problem, /*needs_hessian=*/true));
+    const at::Device device = problem.weight.device();
+    Stopwatch total(device);
+    Stopwatch stage(device);
+    LayerResult result;
+
+    at::Tensor w = problem.weight.to(at::kFloat, /*non_blocking=*/false, /*copy=*/true);
+    const int64_t rows = w.size(0);
+    const int64_t cols = w.size(1);
+    BINQ_ASSIGN_OR_RETURN(
+        InverseHessianFactor factor,
+        FactorInverseHessian(problem.hessian, w, options.percdamp, options.max_damping_retries));
+    const at::Tensor& u = factor.u;
+    const at::Tensor u_diag = u.diagonal().contiguous();
+    result.dead_columns = factor.dead_columns;
+    result.damping_retries = factor.damping_retries;
+    result.factor_seconds = stage.Lap();
+
+    const std::optional<kernels::BinarizeMethod> method = KernelMethod(options);
+    const KernelPath path = ResolveKernelPath(options.backend, device, method.has_value());
+    result.backend = path.name;
+    const SearchErrorFunctions& search_errors =
+        path.use_kernels ? KernelSearchErrors() : AtenSearchErrors();
+    auto binarize = [&](const at::Tensor& x, const at::Tensor& mask,
+                        int64_t order) -> absl::StatusOr<at::Tensor> {
+      if (path.use_kernels) return KernelBinarize(*method, x, mask, order, options);
+      return BinarizeAten(x, mask, order, options);
+    };
+
+    at::Tensor losses = at::zeros({rows}, w.options());
+    at::Tensor partition = at::zeros({rows, cols}, w.options().dtype(at::kByte));
+    double storage_bits = 0;
+    for (int64_t start = 0; start < cols; start += options.blocksize) {
+      const int64_t end = std::min(start + options.blocksize, cols);
+      const at::Tensor block = w.index({Slice(), Slice(start, end)}).clone();
+      const at::Tensor d = u_diag.index({Slice(start, end)});
+
+      stage.Lap();
+      const at::Tensor target = SaliencyTarget(block, d, options.salient_metric);
+      BINQ_ASSIGN_OR_RETURN(BlockMasks masks, SearchBlockMasks(target, options.up_lim, search_errors));
+      result.search_seconds += stage.Lap();
+
+      // Partitions from the block-start values, summed from zeros in order.
+      at::Tensor q = at::zeros_like(block);
+      const at::Tensor* partition_masks[3] = {&masks.low, &masks.high, &masks.salient};
+      const int64_t orders[3] = {1, 1, 2};
+      for (int k = 0; k < 3; ++k) {
+        BINQ_ASSIGN_OR_RETURN(at::Tensor values, binarize(block, *partition_masks[k], orders[k]));
+        q = q + values * *partition_masks[k];
+      }
+      result.binarize_seconds += stage.Lap();
+
+      w.index_put_({Slice(), Slice(start, end)}, q);
+      if (!options.disable_gptq) {
+        const at::Tensor diff = block - q;
+        losses += (diff.pow(2) / d.pow(2)).sum(1) / 2;
+        if (end < cols) {
+          const at::Tensor err = diff / d;
+          w.index({Slice(), Slice(end, cols)}) -=
+              err.matmul(u.index({Slice(start, end), Slice(end, cols)}));
+        }
+      }
+      result.solver_seconds += stage.Lap();
+
+      partition.index_put_({Slice(), Slice(start, end)},
+                           masks.high.to(at::kByte) + masks.salient.to(at::kByte) * 2);
+      result.salient_per_block.push_back(masks.n_salient);
+      result.split_per_block.push_back(masks.split);
+      result.salient_columns += masks.n_salient;
+      result.search_fallbacks += masks.fallback ? 1 : 0;
+      storage_bits += StorageBitsPerBlock(rows, end - start, salient_params_per_row());
+    }
+
+    result.loss = losses.sum().item<double>();
+    result.quantized = w;
+    result.partition = partition;
+    result.relative_output_error = RelativeOutputError(problem.weight, w, problem.hessian);
+    result.wbits_paper = 1.0 + static_cast<double>(result.salient_columns) / cols;
+    result.storage_bits = storage_bits / static_cast<double>(rows * cols);
+    result.total_seconds = total.Lap();
+    return result;
+  });
+}
+
+}  // namespace binq::core

@@ -1,0 +1,164 @@
+// binq-run: the one program that runs quantization work. Subcommands:
+//   layer       quantize one linear layer from a safetensors file
+//   compare     every technique on one layer, side by side
+//   make-layer  write a synthetic layer case
+// Exceptions are caught only here and at the LibTorch boundary.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <ATen/Parallel.h>
+#include <CLI/CLI.hpp>
+
+#include "absl/strings/str_split.h"
+#include "core/quant/technique.h"
+#include "tools/binq_run/exit_codes.h"
+#include "tools/binq_run/layer_command.h"
+#include "tools/binq_run/make_layer_command.h"
+#include "tools/binq_run/report_table.h"
+
+namespace binq::tools {
+namespace {
+
+constexpr char kExitCodesHelp[] =
+    "Exit codes: 0 ok, 1 failure, 2 invalid input or flags, 3 file/tensor not found, "
+    "4 corrupt or non-finite data, 5 out of memory.";
+
+// Flags shared by `layer` and `compare`, bound to `c`.
+void AddLayerFlags(CLI::App* app, LayerCommand& c, std::string& metric, std::string& variant,
+                   std::string& backend) {
+  app->add_option("--input", c.input,
+                  "safetensors file with W [rows, cols] and X [n, cols] (F32, F16 or BF16)")
+      ->required();
+  app->add_option("--seqlen", c.seqlen,
+                  "rows of X per calibration sequence for the Hessian's running average")
+      ->capture_default_str();
+  app->add_option("--salient_metric", metric, "hessian or magnitude")->capture_default_str();
+  app->add_option("--blocksize", c.options.blocksize, "columns per block")->capture_default_str();
+  app->add_option("--percdamp", c.options.percdamp, "damping: fraction of mean(diag H)")
+      ->capture_default_str();
+  app->add_option("--up_lim", c.options.up_lim, "salient search limit (k < up_lim)")
+      ->capture_default_str();
+  app->add_flag("--disable_gptq", c.options.disable_gptq,
+                "no error compensation between blocks (BiLLM's RTN mode)");
+  app->add_option("--lam", c.options.lam, "CRB: Tikhonov λ")->capture_default_str();
+  app->add_option("--corr_damp", c.options.corr_damp, "CRB: correlation damping γ")
+      ->capture_default_str();
+  app->add_flag("--skip_refinement", c.options.skip_refinement, "CRB: no two-way sign refinement");
+  app->add_flag("--symmetric_damp", c.options.symmetric_damp, "CRB: damp negative correlations too");
+  app->add_option("--crb_variant", variant,
+                  "CRB: current (the CRB repository today) or paper2025 (per-row v7 of the paper's time)")
+      ->capture_default_str();
+  app->add_option("--wbits", c.options.wbits, "rtn: bits per weight")->capture_default_str();
+  app->add_option("--max_damping_retries", c.options.max_damping_retries,
+                  "extra damping rounds for a Hessian that is not positive definite")
+      ->capture_default_str();
+  app->add_option("--device", c.device, "cpu or cuda[:N]")->capture_default_str();
+  app->add_option("--backend", backend,
+                  "auto (aten on CPU, fused kernels on CUDA), aten (bit parity with the "
+                  "references), or kernels")
+      ->capture_default_str();
+}
+
+absl::Status ParseEnums(LayerCommand& c, const std::string& metric, const std::string& variant,
+                        const std::string& backend) {
+  auto m = core::ParseSalientMetric(metric);
+  if (!m.ok()) return m.status();
+  auto v = core::ParseCrbVariant(variant);
+  if (!v.ok()) return v.status();
+  auto b = core::ParseBackend(backend);
+  if (!b.ok()) return b.status();
+  c.options.salient_metric = *m;
+  c.options.crb_variant = *v;
+  c.options.backend = *b;
+  return absl::OkStatus();
+}
+
+int Fail(const char* command, const absl::Status& status) {
+  std::cerr << "binq-run " << command << ": error: " << status.message() << "\n";
+  return ExitCodeFor(status);
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{
+      "binq-run: ~1-bit post-training quantization of LLM layers (braq, CRBOG, CRB, sign, rtn).\n" +
+      std::string(kExitCodesHelp)};
+  app.require_subcommand(1);
+  int threads = 0;
+  app.add_option("--threads", threads, "CPU threads for LibTorch (0: all cores)");
+
+  LayerCommand layer;
+  std::string metric = "hessian", variant = "current", backend = "auto";
+  CLI::App* layer_app = app.add_subcommand(
+      "layer", "Quantize one linear layer: reads W and X, writes Wq (F32) with the figures in its "
+               "metadata, prints a one-line JSON summary.");
+  layer_app->add_option("--technique", layer.technique,
+                        "technique, case-insensitive: " +
+                            core::TechniqueRegistry::Global().NamesForHelp())
+      ->required();
+  layer_app->add_option("--output", layer.output, "safetensors file to write (Wq, partition)");
+  AddLayerFlags(layer_app, layer, metric, variant, backend);
+
+  LayerCommand compare;
+  std::string compare_metric = "hessian", compare_variant = "current", compare_backend = "auto";
+  std::string techniques = "braq,CRBOG,CRB,sign,rtn";
+  bool compare_json = false;
+  CLI::App* compare_app = app.add_subcommand(
+      "compare", "Quantize one layer with several techniques and print a table of their figures.");
+  compare_app->add_option("--techniques", techniques, "comma-separated list")->capture_default_str();
+  compare_app->add_flag("--json", compare_json, "one JSON line per technique instead of a table");
+  AddLayerFlags(compare_app, compare, compare_metric, compare_variant, compare_backend);
+
+  MakeLayerCommand make;
+  CLI::App* make_app = app.add_subcommand(
+      "make-layer", "Write a synthetic layer case (W, X) with outlier channels and correlated inputs.");
+  make_app->add_option("--output", make.output, "safetensors file to write")->required();
+  make_app->add_option("--rows", make.rows, "rows of W (output features)")->capture_default_str();
+  make_app->add_option("--cols", make.cols, "columns of W (input features)")->capture_default_str();
+  make_app->add_option("--tokens", make.tokens, "rows of X (default 4·cols)");
+  make_app->add_option("--seed", make.seed, "generator seed")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
+  if (threads > 0) at::set_num_threads(threads);
+
+  if (*layer_app) {
+    if (absl::Status s = ParseEnums(layer, metric, variant, backend); !s.ok()) return Fail("layer", s);
+    auto summary = RunLayerCommand(layer);
+    if (!summary.ok()) return Fail("layer", summary.status());
+    std::cout << summary->dump() << std::endl;
+    return kExitOk;
+  }
+  if (*compare_app) {
+    if (absl::Status s = ParseEnums(compare, compare_metric, compare_variant, compare_backend); !s.ok()) {
+      return Fail("compare", s);
+    }
+    const std::vector<std::string> names = absl::StrSplit(techniques, ',', absl::SkipEmpty());
+    auto rows = RunCompareCommand(compare, names);
+    if (!rows.ok()) return Fail("compare", rows.status());
+    if (compare_json) {
+      for (const auto& row : *rows) std::cout << row.dump() << "\n";
+    } else {
+      std::cout << FormatComparisonTable(*rows);
+    }
+    return kExitOk;
+  }
+  if (absl::Status s = RunMakeLayerCommand(make); !s.ok()) return Fail("make-layer", s);
+  std::cout << "wrote " << make.output << "\n";
+  return kExitOk;
+}
+
+}  // namespace
+}  // namespace binq::tools
+
+int main(int argc, char** argv) {
+  try {
+    return binq::tools::Main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "binq-run: internal error: " << e.what() << "\n";
+    return binq::tools::kExitFailure;
+  }
+}
