@@ -14,8 +14,9 @@ namespace binq::core {
 std::vector<double> NumpyLinearQuantiles(const float* sorted, int64_t n,
                                          const std::vector<float>& levels);
 
-// The 81 break-point levels: LibTorch's CPU linspace(0.10, 0.90, 81) in fp32
-// (not 0.1 + 0.01·i, which differs in the last bit for 21 of them).
+// The 81 break-point levels exactly as the references' torch 1.13 CPU
+// linspace(0.10, 0.90, 81) gives them in fp32 (not 0.1 + 0.01·i, and not
+// LibTorch 2.11's linspace, which differ in the last bit for some).
 std::vector<float> BreakPointLevels();
 
 }  // namespace binq::core

@@ -38,9 +38,16 @@ absl::StatusOr<LayerResult> ResidualBinarizationTechnique::Quantize(
     at::Tensor w = problem.weight.to(at::kFloat, /*non_blocking=*/false, /*copy=*/true);
     const int64_t rows = w.size(0);
     const int64_t cols = w.size(1);
-    BINQ_ASSIGN_OR_RETURN(
-        InverseHessianFactor factor,
-        FactorInverseHessian(problem.hessian, w, options.percdamp, options.max_damping_retries));
+    InverseHessianFactor factor;
+    if (problem.inverse_factor.defined()) {
+      const at::Tensor dead = problem.hessian.diagonal() == 0;
+      w.index_put_({Slice(), dead}, 0);
+      factor.u = problem.inverse_factor.to(w.device(), at::kFloat);
+      factor.dead_columns = dead.sum().item<int64_t>();
+    } else {
+      BINQ_ASSIGN_OR_RETURN(factor, FactorInverseHessian(problem.hessian, w, options.percdamp,
+                                                         options.max_damping_retries));
+    }
     const at::Tensor& u = factor.u;
     const at::Tensor u_diag = u.diagonal().contiguous();
     result.dead_columns = factor.dead_columns;

