@@ -1,0 +1,183 @@
+// `binq-run layer` as a user runs it: the real binary in a subprocess, real
+// safetensors files, and every bad input named in its error message.
+#include <fstream>
+#include <limits>
+
+#include <ATen/ATen.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/io/safetensors.h"
+#include "core/torch/safetensors_torch.h"
+#include "nlohmann/json.hpp"
+#include "tests/testing/subprocess.h"
+
+namespace binq {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ProcessResult;
+using testing::RunProcess;
+
+const std::string kBinqRun = BINQ_RUN_PATH;
+const std::string kGolden = std::string(BINQ_TEST_DATA_DIR) + "/golden/";
+
+class BinqRunLayerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testing::MakeTempDir(); }
+
+  std::string Write(const std::string& name,
+                    const std::vector<std::pair<std::string, at::Tensor>>& tensors) {
+    const std::string path = dir_ + "/" + name;
+    EXPECT_TRUE(core::WriteTensors(path, tensors, {}).ok());
+    return path;
+  }
+  ProcessResult Layer(const std::string& input, const std::string& technique = "CRB") {
+    return RunProcess({kBinqRun, "layer", "--input", input, "--technique", technique,
+                       "--seqlen", "32"});
+  }
+  std::string dir_;
+};
+
+TEST_F(BinqRunLayerTest, ReproducesTheReferenceAndWritesFigures) {
+  const std::string output = dir_ + "/out.safetensors";
+  const ProcessResult r = RunProcess({kBinqRun, "layer", "--input", kGolden + "CRB_hessian_64x256.safetensors",
+                                      "--technique", "crb", "--salient_metric", "hessian",
+                                      "--blocksize", "128", "--percdamp", "0.01", "--seqlen", "32",
+                                      "--output", output});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json summary = nlohmann::json::parse(r.out);
+  EXPECT_EQ(summary["technique"], "CRB");
+  EXPECT_EQ(summary["salient_per_block"], nlohmann::json::array({3, 3}));
+  EXPECT_NEAR(summary["loss"].get<double>(), 240.682, 0.01);
+  EXPECT_GT(summary["relative_output_error"].get<double>(), 0);
+  EXPECT_NEAR(summary["wbits_paper"].get<double>(), 1.0 + 6.0 / 256, 1e-12);
+
+  auto file = core::SafetensorsFile::Open(output);
+  ASSERT_TRUE(file.ok()) << file.status();
+  auto wq = core::ReadTensor(**file, "Wq");
+  ASSERT_TRUE(wq.ok());
+  EXPECT_EQ(wq->scalar_type(), at::kFloat);
+  auto golden = core::SafetensorsFile::Open(kGolden + "CRB_hessian_64x256.safetensors");
+  ASSERT_TRUE(golden.ok());
+  const at::Tensor ref = *core::ReadTensor(**golden, "Wq");
+  const at::Tensor w = *core::ReadTensor(**golden, "W");
+  EXPECT_LE((*wq - ref).abs().max().item<double>(), 1e-5 * w.abs().max().item<double>());
+  EXPECT_EQ((*file)->metadata().at("technique"), "CRB");
+  EXPECT_THAT((*file)->metadata().at("loss"), HasSubstr("240."));
+}
+
+TEST_F(BinqRunLayerTest, AcceptsHalfAndBfloat16Inputs) {
+  at::manual_seed(3);
+  const at::Tensor w = at::randn({16, 128}) * 0.02;
+  const at::Tensor x = at::randn({256, 128});
+  for (const auto dtype : {at::kHalf, at::kBFloat16}) {
+    const std::string in = Write("half.safetensors", {{"W", w.to(dtype)}, {"X", x.to(dtype)}});
+    const ProcessResult r = Layer(in, "braq");
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
+}
+
+TEST_F(BinqRunLayerTest, MissingTensorIsNamed) {
+  const ProcessResult r = Layer(Write("no_x.safetensors", {{"W", at::randn({4, 128})}}));
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_THAT(r.err, HasSubstr("missing tensor 'X'"));
+}
+
+TEST_F(BinqRunLayerTest, WrongRankIsNamed) {
+  const ProcessResult r =
+      Layer(Write("rank.safetensors", {{"W", at::randn({4, 128, 2})}, {"X", at::randn({8, 128})}}));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("'W' must be [rows, cols], got rank 3"));
+}
+
+TEST_F(BinqRunLayerTest, MismatchedColumnsAreNamed) {
+  const ProcessResult r =
+      Layer(Write("cols.safetensors", {{"W", at::randn({4, 128})}, {"X", at::randn({8, 64})}}));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("X has 64 columns but W has 128"));
+}
+
+TEST_F(BinqRunLayerTest, NonFiniteValuesAreRejected) {
+  at::Tensor w = at::randn({4, 128});
+  w[1][7] = std::numeric_limits<float>::infinity();
+  const ProcessResult r = Layer(Write("nan.safetensors", {{"W", w}, {"X", at::randn({8, 128})}}));
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("'W' has 1 non-finite"));
+  at::Tensor x = at::randn({8, 128});
+  x[0][0] = std::numeric_limits<float>::quiet_NaN();
+  const ProcessResult rx = Layer(Write("nanx.safetensors", {{"W", at::randn({4, 128})}, {"X", x}}));
+  EXPECT_EQ(rx.exit_code, 4);
+  EXPECT_THAT(rx.err, HasSubstr("'X' has 1 non-finite"));
+}
+
+TEST_F(BinqRunLayerTest, IntegerTensorIsRejected) {
+  const ProcessResult r = Layer(Write("int.safetensors", {{"W", at::ones({4, 128}, at::kInt)},
+                                                          {"X", at::randn({8, 128})}}));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("'W' must be F32, F16 or BF16"));
+}
+
+TEST_F(BinqRunLayerTest, TruncatedFileIsDataLoss) {
+  const std::string good = Write("good.safetensors", {{"W", at::randn({4, 128})}, {"X", at::randn({8, 128})}});
+  std::ifstream in(good, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string cut = dir_ + "/cut.safetensors";
+  std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() - 100);
+  const ProcessResult r = Layer(cut);
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("truncated"));
+  EXPECT_THAT(r.err, HasSubstr("cut.safetensors"));
+}
+
+TEST_F(BinqRunLayerTest, NonSafetensorsFileIsDataLoss) {
+  const std::string path = dir_ + "/notes.txt";
+  std::ofstream(path) << "these are not tensors, just a text file that is long enough";
+  const ProcessResult r = Layer(path);
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_THAT(r.err, HasSubstr("not a valid safetensors file"));
+}
+
+TEST_F(BinqRunLayerTest, UnknownTechniqueListsTheKnownOnes) {
+  const ProcessResult r = Layer(kGolden + "braq_hessian_64x256.safetensors", "billm2");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("unknown 'billm2' (known: braq, CRB, CRBOG, rtn, sign)"));
+}
+
+TEST_F(BinqRunLayerTest, MissingFileAndBadFlagsAreReported) {
+  const ProcessResult missing = Layer(dir_ + "/nope.safetensors");
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_THAT(missing.err, HasSubstr("nope.safetensors: no such file"));
+  const ProcessResult block = RunProcess({kBinqRun, "layer", "--input", kGolden + "braq_hessian_64x256.safetensors",
+                                          "--technique", "braq", "--blocksize", "0"});
+  EXPECT_EQ(block.exit_code, 2);
+  EXPECT_THAT(block.err, HasSubstr("blocksize"));
+  const ProcessResult metric = RunProcess({kBinqRun, "layer", "--input", kGolden + "braq_hessian_64x256.safetensors",
+                                           "--technique", "braq", "--salient_metric", "l2"});
+  EXPECT_EQ(metric.exit_code, 2);
+  EXPECT_THAT(metric.err, HasSubstr("salient_metric"));
+}
+
+TEST_F(BinqRunLayerTest, CompareAndMakeLayerRunEndToEnd) {
+  const std::string layer = dir_ + "/made.safetensors";
+  const ProcessResult made = RunProcess({kBinqRun, "make-layer", "--output", layer, "--rows", "32",
+                                         "--cols", "256", "--seed", "5"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const ProcessResult table = RunProcess({kBinqRun, "compare", "--input", layer, "--seqlen", "32",
+                                          "--techniques", "braq,CRBOG,CRB,sign"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("CRBOG"));
+  const ProcessResult json = RunProcess({kBinqRun, "compare", "--input", layer, "--seqlen", "32",
+                                         "--techniques", "braq,sign", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  std::istringstream lines(json.out);
+  std::string braq_line, sign_line;
+  std::getline(lines, braq_line);
+  std::getline(lines, sign_line);
+  const double braq_err = nlohmann::json::parse(braq_line)["relative_output_error"];
+  const double sign_err = nlohmann::json::parse(sign_line)["relative_output_error"];
+  EXPECT_LT(braq_err, sign_err);  // Hessian-aware residual binarization beats plain sign
+}
+
+}  // namespace
+}  // namespace binq
