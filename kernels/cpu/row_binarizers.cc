@@ -31,7 +31,7 @@ Gathered Gather(const float* x, const uint8_t* mask, int64_t n) {
 float Mean(const std::vector<float>& v) {
   double s = 0;
   for (float a : v) s += a;
-  return static_cast<float>(static_cast<float>(s) / static_cast<float>(v.size()));
+  return static_cast<float>(s) / static_cast<float>(v.size());
 }
 float MeanAbs(const std::vector<float>& v) {
   double s = 0;
@@ -52,23 +52,29 @@ void Scatter(const Gathered& g, const std::vector<float>& values, int64_t n, flo
 }  // namespace
 
 void ResidualRow(const float* x, const uint8_t* mask, int64_t n, int order, float* out) {
-  Gathered g = Gather(x, mask, n);
-  if (g.v.empty()) {
-    std::fill(out, out + n, 0.0f);
-    return;
-  }
-  std::vector<float> sum(g.v.size(), 0.0f), residual(g.v.size());
+  // Allocation-free: `out` holds the running sum; residuals are recomputed.
+  std::fill(out, out + n, 0.0f);
+  int64_t count = 0;
+  for (int64_t j = 0; j < n; ++j) count += mask[j] ? 1 : 0;
+  if (count == 0) return;
+  const float inv_count = static_cast<float>(count);
   for (int pass = 0; pass < order; ++pass) {
-    for (size_t i = 0; i < g.v.size(); ++i) residual[i] = g.v[i] - sum[i];
-    const float mu = Mean(residual);
-    for (float& r : residual) r -= mu;
-    const float alpha = MeanAbs(residual);
-    for (size_t i = 0; i < g.v.size(); ++i) {
-      const float p = Sign(residual[i]) * alpha;
-      sum[i] = sum[i] + (p + mu);
+    double sum = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      if (mask[j]) sum += x[j] - out[j];
+    }
+    const float mu = static_cast<float>(sum) / inv_count;
+    double abs_sum = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      if (mask[j]) abs_sum += std::fabs((x[j] - out[j]) - mu);
+    }
+    const float alpha = static_cast<float>(abs_sum) / inv_count;
+    for (int64_t j = 0; j < n; ++j) {
+      if (!mask[j]) continue;
+      const float p = Sign((x[j] - out[j]) - mu) * alpha;
+      out[j] = out[j] + (p + mu);
     }
   }
-  Scatter(g, sum, n, out);
 }
 
 void CoupledRow(const float* x, const uint8_t* mask, int64_t n, float* out) {

@@ -112,6 +112,19 @@ TEST_P(LayerGoldenTest, EndToEndFromInputsWithinTolerance) {
   EXPECT_LT(r.relative_output_error, 1);
 }
 
+TEST_P(LayerGoldenTest, FusedKernelCpuTwinWithinTolerance) {
+  // binq's fused kernels sum in double instead of PyTorch's cascade order:
+  // same masks and counts here, values within the layer tolerance.
+  options_.backend = Backend::kKernels;
+  const LayerResult r = Run(golden_->Get("H"), golden_->Get("U"));
+  ASSERT_TRUE(r.quantized.defined());
+  EXPECT_EQ(r.backend, "kernels-cpu");
+  EXPECT_EQ(CountDifferent(r.partition, golden_->Get("partition")), 0);
+  const double max_diff = (r.quantized - golden_->Get("Wq")).abs().max().item<double>();
+  EXPECT_LE(max_diff, 1e-5 * max_w_);
+  RecordProperty("kernels_max_abs_diff_over_max_w", std::to_string(max_diff / max_w_));
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Golden, LayerGoldenTest,
     ::testing::Values(
