@@ -3,7 +3,7 @@
 add_library(binq_build_flags INTERFACE)
 add_library(binq::build_flags ALIAS binq_build_flags)
 target_compile_options(binq_build_flags INTERFACE
-  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers>
   # Parity with the references: no fused multiply-add in our own float code.
   $<$<COMPILE_LANGUAGE:CXX>:-ffp-contract=off>)
 if(BINQ_SANITIZE)

@@ -41,7 +41,16 @@ if(NOT DEFINED TORCH_CUDA_ARCH_LIST AND NOT DEFINED ENV{TORCH_CUDA_ARCH_LIST})
 endif()
 find_package(Torch REQUIRED)
 
-if(NOT BINQ_TORCH_CUDA AND DEFINED TORCH_INSTALL_PREFIX AND EXISTS "${TORCH_INSTALL_PREFIX}/build-version")
+# LibTorch's CUDA version, from the files either distribution carries: the
+# wheel's torch/version.py (cuda = '13.0') or the archive's build-version
+# (2.11.0+cu130). Python's answer above wins when it ran.
+if(NOT BINQ_TORCH_CUDA AND EXISTS "${TORCH_INSTALL_PREFIX}/version.py")
+  file(STRINGS "${TORCH_INSTALL_PREFIX}/version.py" _binq_cuda_line REGEX "^cuda")
+  if(_binq_cuda_line MATCHES "'([0-9]+\\.[0-9]+)'")
+    set(BINQ_TORCH_CUDA "${CMAKE_MATCH_1}")
+  endif()
+endif()
+if(NOT BINQ_TORCH_CUDA AND EXISTS "${TORCH_INSTALL_PREFIX}/build-version")
   file(READ "${TORCH_INSTALL_PREFIX}/build-version" _binq_build_version)
   if(_binq_build_version MATCHES "\\+cu([0-9]+)([0-9])")
     set(BINQ_TORCH_CUDA "${CMAKE_MATCH_1}.${CMAKE_MATCH_2}")

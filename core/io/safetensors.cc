@@ -8,60 +8,202 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
+#include <set>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/base/status_macros.h"
 #include "nlohmann/json.hpp"
+
+// Tensor bytes are handed out and written as they lie in memory.
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "safetensors I/O assumes a little-endian host");
 
 namespace binq::core {
 namespace {
 
+using Json = nlohmann::json;
+
+// Readers refuse larger headers (the reference implementation's limit), so a
+// garbage length cannot make us parse gigabytes.
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
+constexpr absl::string_view kMetadataKey = "__metadata__";
 
 absl::Status Corrupt(const std::string& path, absl::string_view what) {
-  return absl::DataLossError(absl::StrCat(path, ": not a valid safetensors file: ", what));
+  return absl::DataLossError(
+      absl::StrCat(path, ": corrupt safetensors file: ", what));
 }
 
-absl::StatusOr<TensorView> ParseEntry(const std::string& path, const std::string& name,
-                                      const nlohmann::json& entry, const uint8_t* data,
-                                      uint64_t data_size) {
-  const std::string where = absl::StrCat("tensor '", name, "'");
-  if (!entry.is_object() || !entry.contains("dtype") || !entry.contains("shape") ||
-      !entry.contains("data_offsets")) {
-    return Corrupt(path, absl::StrCat(where, " lacks dtype, shape or data_offsets"));
+absl::Status Corrupt(const std::string& path, absl::string_view tensor,
+                     absl::string_view what) {
+  return Corrupt(path, absl::StrCat("tensor '", tensor, "': ", what));
+}
+
+// errno of a failed system call on `path` as a Status (codes as documented on
+// SafetensorsFile::Open and SafetensorsWriter::WriteFile).
+absl::Status ErrnoStatus(int err, absl::string_view path,
+                         absl::string_view action) {
+  const std::string message =
+      absl::StrCat(path, ": ", action, ": ", std::strerror(err));
+  switch (err) {
+    case ENOENT:
+    case ENOTDIR:
+      return absl::NotFoundError(message);
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      return absl::PermissionDeniedError(message);
+    case ENOSPC:
+    case EDQUOT:
+      return absl::ResourceExhaustedError(message);
+    default:
+      return absl::UnavailableError(message);
   }
-  if (!entry["dtype"].is_string()) return Corrupt(path, absl::StrCat(where, ": dtype is not a string"));
-  auto dtype = ParseDType(entry["dtype"].get<std::string>());
-  if (!dtype.ok()) return absl::InvalidArgumentError(absl::StrCat(path, ": ", where, ": ", dtype.status().message()));
+}
+
+// Closes a descriptor on every return path.
+class ScopedFd {
+ public:
+  explicit ScopedFd(int fd) : fd_(fd) {}
+  ~ScopedFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ScopedFd(const ScopedFd&) = delete;
+  ScopedFd& operator=(const ScopedFd&) = delete;
+  int get() const { return fd_; }
+  // Closes now; returns close's errno, or 0.
+  int Close() {
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    return rc == 0 ? 0 : errno;
+  }
+
+ private:
+  int fd_;
+};
+
+// A JSON value for an error message, cut short: a corrupt header may hold
+// megabytes in one value.
+std::string Snippet(const Json& value) {
+  std::string text = value.dump();
+  if (text.size() <= 64) return text;
+  size_t cut = 61;
+  // Not inside a UTF-8 sequence: messages may end up in JSON.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) {
+    --cut;
+  }
+  return text.substr(0, cut) + "...";
+}
+
+std::string ShapeString(const std::vector<int64_t>& shape) {
+  return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
+}
+
+// a * b, or false when it does not fit in 64 bits.
+bool MultiplyChecked(uint64_t a, uint64_t b, uint64_t* out) {
+  if (a != 0 && b > std::numeric_limits<uint64_t>::max() / a) return false;
+  *out = a * b;
+  return true;
+}
+
+// Validates one header entry against a data section of `data_size` bytes
+// starting at `data`.
+absl::StatusOr<TensorView> ParseEntry(const std::string& path,
+                                      const std::string& name,
+                                      const Json& entry, const uint8_t* data,
+                                      uint64_t data_size) {
+  if (!entry.is_object()) {
+    return Corrupt(path, name, "entry is not a JSON object");
+  }
+  for (const char* key : {"dtype", "shape", "data_offsets"}) {
+    if (!entry.contains(key)) {
+      return Corrupt(path, name, absl::StrCat("no '", key, "'"));
+    }
+  }
+  const Json& dtype_json = entry.at("dtype");
+  if (!dtype_json.is_string()) {
+    return Corrupt(
+        path, name,
+        absl::StrCat("dtype ", Snippet(dtype_json), " is not a string"));
+  }
+  absl::StatusOr<DType> dtype = ParseDType(dtype_json.get<std::string>());
+  if (!dtype.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": tensor '", name, "': ", dtype.status().message()));
+  }
   TensorView view;
   view.dtype = *dtype;
-  if (!entry["shape"].is_array()) return Corrupt(path, absl::StrCat(where, ": shape is not a list"));
+
+  const Json& shape_json = entry.at("shape");
+  if (!shape_json.is_array()) {
+    return Corrupt(
+        path, name,
+        absl::StrCat("shape ", Snippet(shape_json), " is not a list"));
+  }
   uint64_t numel = 1;
-  for (const auto& dim : entry["shape"]) {
-    if (!dim.is_number_integer() || dim.get<int64_t>() < 0) {
-      return Corrupt(path, absl::StrCat(where, ": shape has a negative or non-integer dimension"));
+  for (size_t i = 0; i < shape_json.size(); ++i) {
+    const Json& dim = shape_json[i];
+    // nlohmann stores non-negative integers as unsigned, negative ones as
+    // signed, and anything with a fraction or exponent as float.
+    if (dim.is_number_integer() && !dim.is_number_unsigned()) {
+      return Corrupt(path, name,
+                     absl::StrCat("shape ", Snippet(shape_json),
+                                  " has a negative dimension"));
     }
-    view.shape.push_back(dim.get<int64_t>());
-    numel *= static_cast<uint64_t>(view.shape.back());
+    if (!dim.is_number_unsigned()) {
+      return Corrupt(path, name,
+                     absl::StrCat("shape ", Snippet(shape_json),
+                                  " has a non-integer dimension"));
+    }
+    const uint64_t d = dim.get<uint64_t>();
+    if (d > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ||
+        !MultiplyChecked(numel, d, &numel)) {
+      return Corrupt(
+          path, name,
+          absl::StrCat("shape ", Snippet(shape_json), " is too large"));
+    }
+    view.shape.push_back(static_cast<int64_t>(d));
   }
-  const auto& offsets = entry["data_offsets"];
-  if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
-      !offsets[1].is_number_unsigned()) {
-    return Corrupt(path, absl::StrCat(where, ": data_offsets must be [begin, end]"));
+  uint64_t expected_bytes;
+  if (!MultiplyChecked(numel, DTypeSize(view.dtype), &expected_bytes)) {
+    return Corrupt(
+        path, name,
+        absl::StrCat("shape ", Snippet(shape_json), " is too large"));
   }
-  const uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
-  if (begin > end) return Corrupt(path, absl::StrCat(where, ": data_offsets begin > end"));
+
+  const Json& offsets = entry.at("data_offsets");
+  if (!offsets.is_array() || offsets.size() != 2 ||
+      !offsets[0].is_number_unsigned() || !offsets[1].is_number_unsigned()) {
+    return Corrupt(
+        path, name,
+        absl::StrCat("data_offsets ", Snippet(offsets),
+                     " is not [begin, end] of two non-negative integers"));
+  }
+  const uint64_t begin = offsets[0].get<uint64_t>();
+  const uint64_t end = offsets[1].get<uint64_t>();
+  if (begin > end) {
+    return Corrupt(
+        path, name,
+        absl::StrCat("data_offsets [", begin, ", ", end, "] begin after end"));
+  }
   if (end > data_size) {
-    return Corrupt(path, absl::StrCat(where, ": data ends at byte ", end, " but the file has ",
-                                      data_size, " data bytes (truncated?)"));
+    return Corrupt(
+        path, name,
+        absl::StrCat("data_offsets [", begin, ", ", end, "] run past the ",
+                     data_size, "-byte data section (truncated?)"));
   }
-  if (end - begin != numel * DTypeSize(view.dtype)) {
-    return Corrupt(path, absl::StrCat(where, ": ", end - begin, " bytes for ", numel, " ",
-                                      DTypeName(view.dtype), " elements"));
+  if (end - begin != expected_bytes) {
+    return Corrupt(
+        path, name,
+        absl::StrCat("data_offsets [", begin, ", ", end, "] hold ", end - begin,
+                     " bytes but ", DTypeName(view.dtype), " ",
+                     ShapeString(view.shape), " needs ", expected_bytes));
   }
   view.data = data + begin;
-  view.nbytes = end - begin;
+  view.nbytes = static_cast<size_t>(end - begin);
   return view;
 }
 
@@ -69,175 +211,342 @@ absl::StatusOr<TensorView> ParseEntry(const std::string& path, const std::string
 
 int64_t TensorView::numel() const {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (const int64_t d : shape) n *= d;
   return n;
 }
 
-absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": no such file"));
-    return absl::UnavailableError(absl::StrCat(path, ": cannot open: ", std::strerror(err)));
-  }
+SafetensorsFile::SafetensorsFile(std::string path, void* map, size_t map_size)
+    : path_(std::move(path)), map_(map), map_size_(map_size) {}
+
+SafetensorsFile::~SafetensorsFile() { ::munmap(map_, map_size_); }
+
+absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(
+    const std::string& path) {
+  ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoStatus(errno, path, "cannot open");
   struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return absl::InvalidArgumentError(absl::StrCat(path, ": not a regular file"));
+  if (::fstat(fd.get(), &st) != 0) {
+    return ErrnoStatus(errno, path, "cannot stat");
   }
-  std::unique_ptr<SafetensorsFile> file(new SafetensorsFile());
-  file->path_ = path;
-  file->map_size_ = static_cast<size_t>(st.st_size);
-  if (file->map_size_ < 8) {
-    ::close(fd);
-    return Corrupt(path, absl::StrCat("truncated: ", file->map_size_, " bytes, shorter than the 8-byte header length"));
+  if (!S_ISREG(st.st_mode)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a regular file"));
   }
-  file->map_ = ::mmap(nullptr, file->map_size_, PROT_READ, MAP_PRIVATE, fd, 0);
-  ::close(fd);
-  if (file->map_ == MAP_FAILED) {
-    file->map_ = nullptr;
-    return absl::UnavailableError(absl::StrCat(path, ": mmap failed: ", std::strerror(errno)));
+  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
+  // Also keeps mmap from seeing a zero length, which it rejects.
+  if (file_size < 8) {
+    return Corrupt(
+        path, absl::StrCat("truncated: ", file_size,
+                           " bytes, shorter than the 8-byte header length"));
   }
-  const uint8_t* bytes = static_cast<const uint8_t*>(file->map_);
-  uint64_t header_size;
-  std::memcpy(&header_size, bytes, 8);
-  if (header_size > kMaxHeaderBytes || header_size > file->map_size_ - 8) {
-    return Corrupt(path, absl::StrCat("truncated or corrupt: header length ", header_size,
-                                      " exceeds the file size ", file->map_size_));
-  }
-  nlohmann::json header;
-  try {
-    header = nlohmann::json::parse(bytes + 8, bytes + 8 + header_size);
-  } catch (const nlohmann::json::exception& e) {
-    return Corrupt(path, absl::StrCat("header is not JSON (", e.what(), ")"));
-  }
-  if (!header.is_object()) return Corrupt(path, "header is not a JSON object");
-  const uint8_t* data = bytes + 8 + header_size;
-  const uint64_t data_size = file->map_size_ - 8 - header_size;
-  std::vector<std::pair<uint64_t, std::string>> ranges;
-  for (const auto& [name, entry] : header.items()) {
-    if (name == "__metadata__") {
-      if (!entry.is_object()) return Corrupt(path, "__metadata__ is not an object");
-      for (const auto& [key, value] : entry.items()) {
-        if (!value.is_string()) return Corrupt(path, absl::StrCat("__metadata__ value '", key, "' is not a string"));
-        file->metadata_[key] = value.get<std::string>();
-      }
-      continue;
-    }
-    BINQ_ASSIGN_OR_RETURN(TensorView view, ParseEntry(path, name, entry, data, data_size));
-    ranges.emplace_back(static_cast<uint64_t>(view.data - data), name);
-    file->tensors_.emplace(name, std::move(view));
-  }
-  std::sort(ranges.begin(), ranges.end());
-  for (size_t i = 1; i < ranges.size(); ++i) {
-    const TensorView& prev = file->tensors_.find(ranges[i - 1].second)->second;
-    if (ranges[i - 1].first + prev.nbytes > ranges[i].first) {
-      return Corrupt(path, absl::StrCat("tensors '", ranges[i - 1].second, "' and '",
-                                        ranges[i].second, "' overlap"));
-    }
-  }
+  void* map = ::mmap(nullptr, file_size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
+  if (map == MAP_FAILED) return ErrnoStatus(errno, path, "cannot mmap");
+  // The object owns the mapping from here, on every path.
+  std::unique_ptr<SafetensorsFile> file(
+      new SafetensorsFile(path, map, file_size));
+  BINQ_RETURN_IF_ERROR(file->Index());
   return file;
 }
 
-SafetensorsFile::~SafetensorsFile() {
-  if (map_ != nullptr) ::munmap(map_, map_size_);
+absl::Status SafetensorsFile::Index() {
+  const uint8_t* bytes = static_cast<const uint8_t*>(map_);
+  uint64_t header_size = 0;
+  for (int i = 7; i >= 0; --i) {
+    header_size = (header_size << 8) | bytes[i];  // little-endian
+  }
+  if (header_size > kMaxHeaderBytes) {
+    return Corrupt(path_,
+                   absl::StrCat("not a valid safetensors file: header length ",
+                                header_size, " is over the ", kMaxHeaderBytes,
+                                "-byte limit"));
+  }
+  if (header_size > map_size_ - 8) {
+    return Corrupt(
+        path_, absl::StrCat("truncated: header length ", header_size,
+                            " but only ", map_size_ - 8, " bytes follow it"));
+  }
+
+  // nlohmann keeps the last of duplicate keys; a file naming a tensor twice is
+  // ambiguous, so the parse callback notes duplicates in any object.
+  std::vector<std::set<std::string>> open_objects;
+  std::string duplicate;
+  const auto note_duplicates = [&](int /*depth*/, Json::parse_event_t event,
+                                   Json& parsed) {
+    switch (event) {
+      case Json::parse_event_t::object_start:
+        open_objects.emplace_back();
+        break;
+      case Json::parse_event_t::object_end:
+        open_objects.pop_back();
+        break;
+      case Json::parse_event_t::key:
+        if (!open_objects.back().insert(parsed.get<std::string>()).second &&
+            duplicate.empty()) {
+          duplicate = parsed.get<std::string>();
+        }
+        break;
+      default:
+        break;
+    }
+    return true;
+  };
+  Json header;
+  try {  // nlohmann reports malformed input only by throwing
+    header = Json::parse(bytes + 8, bytes + 8 + header_size, note_duplicates);
+  } catch (const Json::exception& e) {
+    return Corrupt(path_, absl::StrCat("header is not valid JSON: ", e.what()));
+  }
+  if (!header.is_object()) return Corrupt(path_, "header is not a JSON object");
+  if (!duplicate.empty()) {
+    return Corrupt(path_,
+                   absl::StrCat("header repeats the key '", duplicate, "'"));
+  }
+
+  const uint8_t* data = bytes + 8 + header_size;
+  const uint64_t data_size = map_size_ - 8 - header_size;
+  // (begin, end, name) of every tensor, to find overlaps.
+  std::vector<std::tuple<uint64_t, uint64_t, std::string>> ranges;
+  for (const auto& [name, entry] : header.items()) {
+    if (name == kMetadataKey) {
+      if (!entry.is_object()) {
+        return Corrupt(path_, absl::StrCat("__metadata__ ", Snippet(entry),
+                                           " is not an object"));
+      }
+      for (const auto& [key, value] : entry.items()) {
+        if (!value.is_string()) {
+          return Corrupt(path_,
+                         absl::StrCat("__metadata__ value of '", key, "' is ",
+                                      Snippet(value), ", not a string"));
+        }
+        metadata_.emplace(key, value.get<std::string>());
+      }
+      continue;
+    }
+    BINQ_ASSIGN_OR_RETURN(TensorView view,
+                          ParseEntry(path_, name, entry, data, data_size));
+    const uint64_t begin = static_cast<uint64_t>(view.data - data);
+    ranges.emplace_back(begin, begin + view.nbytes, name);
+    tensors_.emplace(name, std::move(view));
+  }
+
+  // Sorted by begin, non-overlapping ranges have each end <= the next begin.
+  // Empty tensors cover no bytes and cannot overlap anything.
+  ranges.erase(std::remove_if(ranges.begin(), ranges.end(),
+                              [](const auto& r) {
+                                return std::get<0>(r) == std::get<1>(r);
+                              }),
+               ranges.end());
+  std::sort(ranges.begin(), ranges.end());
+  for (size_t i = 1; i < ranges.size(); ++i) {
+    const auto& [prev_begin, prev_end, prev_name] = ranges[i - 1];
+    const auto& [begin, end, name] = ranges[i];
+    if (prev_end > begin) {
+      return Corrupt(
+          path_, absl::StrCat("tensors '", prev_name, "' [", prev_begin, ", ",
+                              prev_end, ") and '", name, "' [", begin, ", ",
+                              end, ") overlap"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::vector<std::string> SafetensorsFile::TensorNames() const {
   std::vector<std::string> names;
+  names.reserve(tensors_.size());
   for (const auto& [name, view] : tensors_) names.push_back(name);
   return names;
 }
 
-bool SafetensorsFile::Has(absl::string_view name) const { return tensors_.find(name) != tensors_.end(); }
+bool SafetensorsFile::Has(absl::string_view name) const {
+  return tensors_.find(name) != tensors_.end();
+}
 
 absl::StatusOr<TensorView> SafetensorsFile::Get(absl::string_view name) const {
   const auto it = tensors_.find(name);
-  if (it == tensors_.end()) return absl::NotFoundError(absl::StrCat(path_, ": no tensor '", name, "'"));
+  if (it == tensors_.end()) {
+    return absl::NotFoundError(absl::StrCat(path_, ": no tensor '", name, "'"));
+  }
   return it->second;
 }
 
 absl::StatusOr<std::vector<float>> ToFloat32(const TensorView& view) {
-  const int64_t n = view.numel();
-  std::vector<float> out(static_cast<size_t>(n));
-  for (int64_t i = 0; i < n; ++i) {
-    switch (view.dtype) {
-      case DType::kF32: std::memcpy(&out[i], view.data + 4 * i, 4); break;
-      case DType::kF64: {
+  const DType dtype = view.dtype;
+  if (dtype != DType::kF32 && dtype != DType::kF16 && dtype != DType::kBF16 &&
+      dtype != DType::kF64) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "expected an F32, F16, BF16 or F64 tensor, got ", DTypeName(dtype)));
+  }
+  // Views from SafetensorsFile are consistent; hand-built ones may not be.
+  uint64_t numel = 1;
+  for (const int64_t d : view.shape) {
+    if (d < 0 || !MultiplyChecked(numel, static_cast<uint64_t>(d), &numel)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad shape ", ShapeString(view.shape)));
+    }
+  }
+  uint64_t expected_bytes;
+  if (!MultiplyChecked(numel, DTypeSize(dtype), &expected_bytes) ||
+      expected_bytes != view.nbytes ||
+      (view.data == nullptr && view.nbytes > 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(view.nbytes, " bytes do not hold ", DTypeName(dtype), " ",
+                     ShapeString(view.shape)));
+  }
+  const size_t n = static_cast<size_t>(numel);
+  std::vector<float> out(n);
+  // memcpy per element: view.data need not be aligned.
+  switch (dtype) {
+    case DType::kF32:
+      if (n > 0) std::memcpy(out.data(), view.data, view.nbytes);
+      break;
+    case DType::kF64:
+      for (size_t i = 0; i < n; ++i) {
         double d;
         std::memcpy(&d, view.data + 8 * i, 8);
         out[i] = static_cast<float>(d);
-        break;
       }
-      case DType::kF16:
-      case DType::kBF16: {
+      break;
+    case DType::kF16:
+    case DType::kBF16:
+      for (size_t i = 0; i < n; ++i) {
         uint16_t h;
         std::memcpy(&h, view.data + 2 * i, 2);
-        out[i] = view.dtype == DType::kF16 ? HalfToFloat(h) : BFloat16ToFloat(h);
-        break;
+        out[i] = dtype == DType::kF16 ? HalfToFloat(h) : BFloat16ToFloat(h);
       }
-      default:
-        return absl::InvalidArgumentError(absl::StrCat("expected a float tensor, got ", DTypeName(view.dtype)));
-    }
+      break;
+    default:
+      break;  // rejected above
   }
   return out;
 }
 
-absl::Status SafetensorsWriter::Add(const std::string& name, DType dtype, std::vector<int64_t> shape,
+absl::Status SafetensorsWriter::Add(const std::string& name, DType dtype,
+                                    std::vector<int64_t> shape,
                                     const void* data, size_t nbytes) {
-  if (name.empty() || name == "__metadata__") {
-    return absl::InvalidArgumentError(absl::StrCat("tensor name '", name, "' is reserved or empty"));
+  if (data == nullptr && nbytes > 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tensor '", name, "': null data for ", nbytes, " bytes"));
   }
-  if (entries_.count(name)) return absl::InvalidArgumentError(absl::StrCat("duplicate tensor '", name, "'"));
+  return Add(
+      name, dtype, std::move(shape),
+      absl::Span<const uint8_t>(static_cast<const uint8_t*>(data), nbytes));
+}
+
+absl::Status SafetensorsWriter::Add(const std::string& name, DType dtype,
+                                    std::vector<int64_t> shape,
+                                    absl::Span<const uint8_t> bytes) {
+  if (name.empty() || name == kMetadataKey) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("tensor name '", name, "' is empty or reserved"));
+  }
+  if (entries_.count(name) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("duplicate tensor '", name, "'"));
+  }
   uint64_t numel = 1;
-  for (int64_t d : shape) {
-    if (d < 0) return absl::InvalidArgumentError(absl::StrCat("tensor '", name, "': negative dimension"));
-    numel *= static_cast<uint64_t>(d);
+  for (const int64_t d : shape) {
+    if (d < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", name, "': shape ", ShapeString(shape),
+                       " has a negative dimension"));
+    }
+    if (!MultiplyChecked(numel, static_cast<uint64_t>(d), &numel)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "tensor '", name, "': shape ", ShapeString(shape), " is too large"));
+    }
   }
-  if (numel * DTypeSize(dtype) != nbytes) {
-    return absl::InvalidArgumentError(absl::StrCat("tensor '", name, "': ", nbytes, " bytes for ",
-                                                   numel, " ", DTypeName(dtype), " elements"));
+  uint64_t expected_bytes;
+  if (!MultiplyChecked(numel, DTypeSize(dtype), &expected_bytes) ||
+      expected_bytes != bytes.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "tensor '", name, "': ", bytes.size(), " bytes do not hold ",
+        DTypeName(dtype), " ", ShapeString(shape)));
   }
-  entries_[name] = Entry{dtype, std::move(shape), std::string(static_cast<const char*>(data), nbytes)};
+  entries_.emplace(name,
+                   Entry{dtype, std::move(shape),
+                         std::vector<uint8_t>(bytes.begin(), bytes.end())});
   return absl::OkStatus();
 }
 
 absl::Status SafetensorsWriter::WriteFile(const std::string& path) const {
-  nlohmann::json header = nlohmann::json::object();
+  // Json objects are std::maps, so dump() sorts the keys; entries_ is sorted
+  // the same way, so the data follows header order.
+  Json header = Json::object();
   uint64_t offset = 0;
-  for (const auto& [name, e] : entries_) {  // std::map: sorted names, data in that order
-    header[name] = {{"dtype", DTypeName(e.dtype)}, {"shape", e.shape},
-                    {"data_offsets", {offset, offset + e.bytes.size()}}};
+  for (const auto& [name, e] : entries_) {
+    Json& entry = header[name];
+    entry["dtype"] = DTypeName(e.dtype);
+    entry["shape"] = e.shape;
+    entry["data_offsets"] = Json::array({offset, offset + e.bytes.size()});
     offset += e.bytes.size();
   }
-  if (!metadata_.empty()) header["__metadata__"] = metadata_;
-  std::string text = header.dump();
+  if (!metadata_.empty()) header[std::string(kMetadataKey)] = metadata_;
+  std::string text;
+  try {  // dump() throws on strings that are not valid UTF-8
+    text = header.dump();
+  } catch (const Json::exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": tensor names and metadata must be valid UTF-8: ", e.what()));
+  }
+  // Spaces up to a multiple of 8 keep the data 8-byte aligned in the file.
   text.append((8 - text.size() % 8) % 8, ' ');
-  const uint64_t header_size = text.size();
+  if (text.size() > kMaxHeaderBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": header of ", text.size(), " bytes is over the ",
+                     kMaxHeaderBytes, "-byte limit readers accept"));
+  }
+  uint8_t length[8];
+  for (int i = 0; i < 8; ++i) {
+    length[i] =
+        static_cast<uint8_t>(static_cast<uint64_t>(text.size()) >> (8 * i));
+  }
 
   const std::string tmp = absl::StrCat(path, ".tmp-", ::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat(path, ": cannot create: ", std::strerror(errno)));
-  auto write_all = [fd](const void* p, size_t n) {
+  ScopedFd fd(
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return ErrnoStatus(errno, tmp, "cannot create");
+  const auto fail = [&](int err, absl::string_view action) {
+    ::unlink(tmp.c_str());
+    return ErrnoStatus(err, tmp, action);
+  };
+  // write() may write less than asked (large buffers, signals): loop.
+  const auto write_all = [&](const void* p, size_t n) {
     const char* c = static_cast<const char*>(p);
     while (n > 0) {
-      const ssize_t w = ::write(fd, c, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w <= 0) return false;
+      const ssize_t w = ::write(fd.get(), c, n);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return errno;
+      }
       c += w;
       n -= static_cast<size_t>(w);
     }
-    return true;
+    return 0;
   };
-  bool ok = write_all(&header_size, 8) && write_all(text.data(), text.size());
-  for (const auto& [name, e] : entries_) ok = ok && write_all(e.bytes.data(), e.bytes.size());
-  ok = ok && ::fsync(fd) == 0;
-  const int err = errno;
-  ::close(fd);
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int rename_err = ok ? errno : err;
-    ::unlink(tmp.c_str());
-    return absl::UnavailableError(absl::StrCat(path, ": write failed: ", std::strerror(rename_err)));
+  int err = write_all(length, sizeof length);
+  if (err == 0) err = write_all(text.data(), text.size());
+  for (auto it = entries_.begin(); err == 0 && it != entries_.end(); ++it) {
+    err = write_all(it->second.bytes.data(), it->second.bytes.size());
+  }
+  if (err != 0) return fail(err, "cannot write");
+  if (::fsync(fd.get()) != 0) return fail(errno, "cannot fsync");
+  if ((err = fd.Close()) != 0) return fail(err, "cannot close");
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    return fail(errno, absl::StrCat("cannot rename to ", path));
+  }
+
+  // The rename is durable only once the folder's entry is on disk.
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  ScopedFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir_fd.get() < 0) {
+    return ErrnoStatus(errno, dir, absl::StrCat("cannot open to sync ", path));
+  }
+  if (::fsync(dir_fd.get()) != 0) {
+    return ErrnoStatus(errno, dir,
+                       absl::StrCat("cannot fsync after writing ", path));
   }
   return absl::OkStatus();
 }

@@ -18,7 +18,7 @@ using at::indexing::Slice;
 // §7.2 per block of width B and m rows: a B-bit salient-column bitmap; 2 bits
 // per weight (two sign planes where salient; sign + group bit elsewhere);
 // fp16 parameters per row: the salient part's plus μ, α of both non-salient
-// groups. Zero-sign exceptions are not counted (see docs/ALGORITHMS-NOTES.md).
+// groups. Zero-sign exceptions are not counted (docs/PARITY.md, "Storage").
 double StorageBitsPerBlock(int64_t rows, int64_t width, int salient_params) {
   return static_cast<double>(width) + 2.0 * rows * width + 16.0 * rows * (salient_params + 4);
 }

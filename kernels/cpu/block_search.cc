@@ -1,77 +1,60 @@
+// The search errors on the CPU: the specification of the CUDA kernels. Each
+// row is handled once for all candidates (it stays in cache); the per-row
+// sums are then reduced per candidate in the CUDA kernel's order.
 #include "kernels/block_search.h"
 
-#include <cmath>
 #include <vector>
 
-#include "kernels/cpu/row_binarizers.h"
+#include "core/base/status_macros.h"
+#include "kernels/row_math.h"
+#include "kernels/validate.h"
 
 namespace binq::kernels {
 namespace {
 
-bool Valid(const float* target, int64_t ld, int64_t rows, int64_t cols, const float* errors) {
-  return target != nullptr && errors != nullptr && rows > 0 && cols > 0 && ld >= cols;
+// errors[c] = mean over the block of candidate c, from row_errors[c·rows + r].
+void ReduceRows(const std::vector<double>& row_errors, int64_t candidates, int64_t rows,
+                int64_t cols, float* errors) {
+  const row::SerialLanes lanes(rows);
+  for (int64_t c = 0; c < candidates; ++c) {
+    errors[c] = row::MeanOfRowErrors(lanes, row_errors.data() + c * rows, rows, cols);
+  }
 }
 
 }  // namespace
 
 absl::Status SalientSearchErrorsCpu(const SalientSearchParams& p) {
-  if (!Valid(p.target, p.ld, p.rows, p.cols, p.errors) || p.column_order == nullptr ||
-      p.up_lim < 1 || p.up_lim > p.cols) {
-    return absl::InvalidArgumentError("SalientSearchErrors: null pointer or inconsistent sizes");
-  }
-  std::vector<uint8_t> salient(p.cols), rest(p.cols);
-  std::vector<float> a(p.cols), b(p.cols);
-  for (int64_t k = 1; k < p.up_lim; ++k) {
-    std::fill(salient.begin(), salient.end(), 0);
-    for (int64_t i = 0; i < k; ++i) salient[p.column_order[i]] = 1;
-    for (int64_t j = 0; j < p.cols; ++j) rest[j] = !salient[j];
-    double sum = 0;
-    for (int64_t r = 0; r < p.rows; ++r) {
-      const float* t = p.target + r * p.ld;
-      cpu::ResidualRow(t, salient.data(), p.cols, 2, a.data());
-      cpu::ResidualRow(t, rest.data(), p.cols, 2, b.data());
-      for (int64_t j = 0; j < p.cols; ++j) {
-        const float e = t[j] - (a[j] + b[j]);
-        sum += static_cast<double>(e * e);
-      }
+  constexpr const char* kOp = "SalientSearchErrorsCpu";
+  BINQ_RETURN_IF_ERROR(ValidateSalientSearchParams(p, kOp));
+  BINQ_ASSIGN_OR_RETURN(const std::vector<int32_t> ranks,
+                        ColumnRanks(p.column_order, p.up_lim, p.cols, kOp));
+  const int64_t candidates = p.up_lim - 1;
+  std::vector<double> row_errors(static_cast<size_t>(candidates * p.rows));
+  const row::SerialLanes lanes(p.cols);
+  for (int64_t r = 0; r < p.rows; ++r) {
+    const float* t = p.target + r * p.ld;
+    for (int64_t k = 1; k <= candidates; ++k) {
+      row_errors[(k - 1) * p.rows + r] = row::SalientRowError(lanes, t, ranks.data(), k);
     }
-    p.errors[k - 1] = static_cast<float>(sum / static_cast<double>(p.rows * p.cols));
   }
+  ReduceRows(row_errors, candidates, p.rows, p.cols, p.errors);
   return absl::OkStatus();
 }
 
 absl::Status SplitSearchErrorsCpu(const SplitSearchParams& p) {
-  if (!Valid(p.target, p.ld, p.rows, p.cols, p.errors) || p.salient_columns == nullptr ||
-      p.thresholds == nullptr || p.n_thresholds < 0) {
-    return absl::InvalidArgumentError("SplitSearchErrors: null pointer or inconsistent sizes");
-  }
-  // The salient part does not depend on the threshold: once per row.
-  std::vector<float> salient_part(p.rows * p.cols);
+  BINQ_RETURN_IF_ERROR(ValidateSplitSearchParams(p, "SplitSearchErrorsCpu"));
+  const int64_t candidates = p.n_thresholds;
+  std::vector<double> row_errors(static_cast<size_t>(candidates * p.rows));
+  const row::SerialLanes lanes(p.cols);
   for (int64_t r = 0; r < p.rows; ++r) {
-    cpu::ResidualRow(p.target + r * p.ld, p.salient_columns, p.cols, 2, &salient_part[r * p.cols]);
-  }
-  std::vector<uint8_t> low(p.cols), high(p.cols);
-  std::vector<float> a(p.cols), b(p.cols);
-  for (int64_t k = 0; k < p.n_thresholds; ++k) {
-    const float threshold = p.thresholds[k];
-    double sum = 0;
-    for (int64_t r = 0; r < p.rows; ++r) {
-      const float* t = p.target + r * p.ld;
-      for (int64_t j = 0; j < p.cols; ++j) {
-        const bool non_salient = !p.salient_columns[j];
-        const float magnitude = non_salient ? std::fabs(t[j]) : 0.0f;
-        high[j] = non_salient && magnitude >= threshold;
-        low[j] = non_salient && magnitude < threshold;
-      }
-      cpu::ResidualRow(t, low.data(), p.cols, 1, a.data());
-      cpu::ResidualRow(t, high.data(), p.cols, 1, b.data());
-      for (int64_t j = 0; j < p.cols; ++j) {
-        const float e = t[j] - ((a[j] + b[j]) + salient_part[r * p.cols + j]);
-        sum += static_cast<double>(e * e);
-      }
+    const float* t = p.target + r * p.ld;
+    const row::ResidualFit<1> salient = row::FitSalientPart(lanes, t, p.salient_columns);
+    for (int64_t k = 0; k < candidates; ++k) {
+      row_errors[k * p.rows + r] =
+          row::SplitRowError(lanes, t, p.salient_columns, salient, p.thresholds[k]);
     }
-    p.errors[k] = static_cast<float>(sum / static_cast<double>(p.rows * p.cols));
   }
+  ReduceRows(row_errors, candidates, p.rows, p.cols, p.errors);
   return absl::OkStatus();
 }
 

@@ -147,7 +147,7 @@ TEST_F(BinqRunLayerTest, UnknownTechniqueListsTheKnownOnes) {
 TEST_F(BinqRunLayerTest, MissingFileAndBadFlagsAreReported) {
   const ProcessResult missing = Layer(dir_ + "/nope.safetensors");
   EXPECT_EQ(missing.exit_code, 3);
-  EXPECT_THAT(missing.err, HasSubstr("nope.safetensors: no such file"));
+  EXPECT_THAT(missing.err, HasSubstr("nope.safetensors: cannot open: No such file"));
   const ProcessResult block = RunProcess({kBinqRun, "layer", "--input", kGolden + "braq_hessian_64x256.safetensors",
                                           "--technique", "braq", "--blocksize", "0"});
   EXPECT_EQ(block.exit_code, 2);
