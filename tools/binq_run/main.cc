@@ -11,18 +11,14 @@
 #include <CLI/CLI.hpp>
 
 #include "absl/strings/str_split.h"
+#include "core/base/exit_codes.h"
 #include "core/quant/technique.h"
-#include "tools/binq_run/exit_codes.h"
 #include "tools/binq_run/layer_command.h"
 #include "tools/binq_run/make_layer_command.h"
 #include "tools/binq_run/report_table.h"
 
 namespace binq::tools {
 namespace {
-
-constexpr char kExitCodesHelp[] =
-    "Exit codes: 0 ok, 1 failure, 2 invalid input or flags, 3 file/tensor not found, "
-    "4 corrupt or non-finite data, 5 out of memory.";
 
 // Flags shared by `layer` and `compare`, bound to `c`.
 void AddLayerFlags(CLI::App* app, LayerCommand& c, std::string& metric, std::string& variant,
@@ -82,7 +78,7 @@ int Fail(const char* command, const absl::Status& status) {
 int Main(int argc, char** argv) {
   CLI::App app{
       "binq-run: ~1-bit post-training quantization of LLM layers (braq, CRBOG, CRB, sign, rtn).\n" +
-      std::string(kExitCodesHelp)};
+      std::string(ExitCodeHelp())};
   app.require_subcommand(1);
   int threads = 0;
   app.add_option("--threads", threads, "CPU threads for LibTorch (0: all cores)");
@@ -159,6 +155,6 @@ int main(int argc, char** argv) {
     return binq::tools::Main(argc, argv);
   } catch (const std::exception& e) {
     std::cerr << "binq-run: internal error: " << e.what() << "\n";
-    return binq::tools::kExitFailure;
+    return binq::kExitFailure;
   }
 }

@@ -6,10 +6,13 @@
 #  * LibTorch from the official `torch` wheel on PyPI, pinned, into .venv/
 #    (torch 2.11.0: the version our GPU machines run; its wheel is built for CUDA 13.0).
 #    Set BINQ_SKIP_TORCH=1 to skip it when you use a standalone LibTorch (Torch_DIR).
+#  * For the tests and tools/ scripts, into the same .venv: transformers, tokenizers,
+#    safetensors (Hugging Face parity tests, the tiny model's training script).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 TORCH_VERSION="${BINQ_TORCH_VERSION:-2.11.0}"
+PY_TEST_PACKAGES=(transformers==5.23.0 tokenizers==0.23.3 safetensors==0.8.0 numpy==2.4.6)
 DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   python3 python3-venv python3-pip
@@ -34,7 +37,11 @@ if [ "${BINQ_SKIP_TORCH:-0}" != 1 ]; then
     echo "binq: installing torch==$TORCH_VERSION (LibTorch) into .venv (a few GB, once)"
     PY="$(command -v python3)"
     [ -x .venv/bin/python ] || "$PY" -m venv .venv
-    .venv/bin/python -m pip install -q --disable-pip-version-check "torch==$TORCH_VERSION" numpy
+    .venv/bin/python -m pip install -q --disable-pip-version-check "torch==$TORCH_VERSION"
+  fi
+  if ! .venv/bin/python -c "import transformers, tokenizers, safetensors" 2>/dev/null; then
+    echo "binq: installing ${PY_TEST_PACKAGES[*]} into .venv (tests and tools/ scripts)"
+    .venv/bin/python -m pip install -q --disable-pip-version-check "${PY_TEST_PACKAGES[@]}"
   fi
 fi
 echo "binq: dependencies ready"

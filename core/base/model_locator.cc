@@ -1,0 +1,108 @@
+#include "core/base/model_locator.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+
+namespace binq {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool IsDir(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_directory(p, ec);
+}
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+absl::StatusOr<ModelLocation> WithConfig(ModelLocation location) {
+  std::error_code ec;
+  if (!fs::is_regular_file(fs::path(location.dir) / "config.json", ec)) {
+    return absl::NotFoundError(absl::StrCat("model: ", location.dir,
+                                            " has no config.json (not a Hugging Face checkpoint)"));
+  }
+  return location;
+}
+
+}  // namespace
+
+std::string DefaultHubCacheDir() {
+  if (std::string v = Env("HF_HUB_CACHE"); !v.empty()) return v;
+  if (std::string v = Env("HUGGINGFACE_HUB_CACHE"); !v.empty()) return v;
+  if (std::string v = Env("HF_HOME"); !v.empty()) return (fs::path(v) / "hub").string();
+  if (std::string v = Env("XDG_CACHE_HOME"); !v.empty()) {
+    return (fs::path(v) / "huggingface" / "hub").string();
+  }
+  return (fs::path(Env("HOME")) / ".cache" / "huggingface" / "hub").string();
+}
+
+absl::StatusOr<ModelLocation> LocateModel(absl::string_view ref) {
+  return LocateModel(ref, DefaultHubCacheDir());
+}
+
+absl::StatusOr<ModelLocation> LocateModel(absl::string_view ref,
+                                          const std::string& hub_cache_dir) {
+  if (ref.empty()) return absl::InvalidArgumentError("model: must name a directory or hub id");
+  if (IsDir(fs::path(std::string(ref)))) {
+    return WithConfig({std::string(ref), "local", ""});
+  }
+  const bool looks_like_path = absl::StartsWith(ref, "/") || absl::StartsWith(ref, ".") ||
+                               absl::StartsWith(ref, "~");
+  if (looks_like_path) {
+    return absl::NotFoundError(absl::StrCat("model: no directory ", ref));
+  }
+
+  std::string id(ref);
+  std::string revision;
+  if (const size_t at = id.find('@'); at != std::string::npos) {
+    revision = id.substr(at + 1);
+    id.resize(at);
+  }
+  const fs::path repo =
+      fs::path(hub_cache_dir) / absl::StrCat("models--", absl::StrReplaceAll(id, {{"/", "--"}}));
+  const std::string how =
+      absl::StrCat(" (binq reads the cache offline: download it with `huggingface-cli download ",
+                   id, "`, set HF_HUB_CACHE/HF_HOME to the cache that has it, or pass a "
+                   "local checkpoint directory)");
+  if (!IsDir(repo)) {
+    return absl::NotFoundError(absl::StrCat("model '", ref, "': not a local directory, and not in the "
+                                            "Hugging Face cache at ", repo.string(), how));
+  }
+
+  std::string rev = revision;
+  const std::string ref_name = revision.empty() ? "main" : revision;
+  if (std::ifstream in(repo / "refs" / ref_name); in) {
+    std::getline(in, rev);
+    rev = std::string(absl::StripAsciiWhitespace(rev));
+  }
+  if (rev.empty()) {  // no refs/main: accept a lone snapshot
+    std::error_code ec;
+    std::vector<std::string> snapshots;
+    for (const auto& e : fs::directory_iterator(repo / "snapshots", ec)) {
+      if (e.is_directory()) snapshots.push_back(e.path().filename().string());
+    }
+    if (snapshots.size() == 1) rev = snapshots[0];
+    if (rev.empty()) {
+      return absl::NotFoundError(absl::StrCat("model '", ref, "': ", repo.string(),
+                                              " has no refs/main and ", snapshots.size(),
+                                              " snapshots; name one with ", id, "@<revision>"));
+    }
+  }
+  const fs::path snapshot = repo / "snapshots" / rev;
+  if (!IsDir(snapshot)) {
+    return absl::NotFoundError(absl::StrCat("model '", ref, "': snapshot ", snapshot.string(),
+                                            " is missing", how));
+  }
+  return WithConfig({snapshot.string(), "hub-cache", rev});
+}
+
+}  // namespace binq

@@ -1,0 +1,42 @@
+// Tokenizer: text → token ids, as the model's own (slow) Hugging Face
+// tokenizer does it. Implementations: byte-level BPE (GPT-2, OPT). No
+// LibTorch here.
+#ifndef BINQ_CORE_TEXT_TOKENIZER_H_
+#define BINQ_CORE_TEXT_TOKENIZER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+namespace binq::core {
+
+class Tokenizer {
+ public:
+  virtual ~Tokenizer() = default;
+
+  // Ids of `text` without any special token. INVALID_ARGUMENT for text that
+  // is not valid UTF-8 (naming the byte offset).
+  [[nodiscard]] virtual absl::StatusOr<std::vector<int32_t>> Encode(absl::string_view text) const = 0;
+
+  // What the references feed the model: Encode(text) with BOS prepended when
+  // the model's tokenizer adds it (OPT: `</s>`, id 2; ALGORITHMS.md §8.2).
+  [[nodiscard]] absl::StatusOr<std::vector<int32_t>> EncodeForModel(absl::string_view text) const {
+    auto ids = Encode(text);
+    if (!ids.ok() || !adds_bos()) return ids;
+    ids->insert(ids->begin(), bos_id());
+    return ids;
+  }
+
+  virtual std::string Decode(absl::Span<const int32_t> ids) const = 0;
+  virtual int32_t bos_id() const = 0;   // -1 when there is none
+  virtual bool adds_bos() const = 0;    // the HF tokenizer prepends BOS on every call
+  virtual int64_t vocab_size() const = 0;
+};
+
+}  // namespace binq::core
+
+#endif  // BINQ_CORE_TEXT_TOKENIZER_H_
