@@ -15,14 +15,6 @@ namespace {
 
 using at::indexing::Slice;
 
-// §7.2 per block of width B and m rows: a B-bit salient-column bitmap; 2 bits
-// per weight (two sign planes where salient; sign + group bit elsewhere);
-// fp16 parameters per row: the salient part's plus μ, α of both non-salient
-// groups. Zero-sign exceptions are not counted (docs/PARITY.md, "Storage").
-double StorageBitsPerBlock(int64_t rows, int64_t width, int salient_params) {
-  return static_cast<double>(width) + 2.0 * rows * width + 16.0 * rows * (salient_params + 4);
-}
-
 }  // namespace
 
 absl::StatusOr<LayerResult> ResidualBinarizationTechnique::Quantize(
@@ -67,7 +59,6 @@ absl::StatusOr<LayerResult> ResidualBinarizationTechnique::Quantize(
 
     at::Tensor losses = at::zeros({rows}, w.options());
     at::Tensor partition = at::zeros({rows, cols}, w.options().dtype(at::kByte));
-    double storage_bits = 0;
     for (int64_t start = 0; start < cols; start += options.blocksize) {
       const int64_t end = std::min(start + options.blocksize, cols);
       const at::Tensor block = w.index({Slice(), Slice(start, end)}).clone();
@@ -106,7 +97,6 @@ absl::StatusOr<LayerResult> ResidualBinarizationTechnique::Quantize(
       result.split_per_block.push_back(masks.split);
       result.salient_columns += masks.n_salient;
       result.search_fallbacks += masks.fallback ? 1 : 0;
-      storage_bits += StorageBitsPerBlock(rows, end - start, salient_params_per_row());
     }
 
     result.loss = losses.sum().item<double>();
@@ -114,7 +104,8 @@ absl::StatusOr<LayerResult> ResidualBinarizationTechnique::Quantize(
     result.partition = partition;
     result.relative_output_error = RelativeOutputError(problem.weight, w, problem.hessian);
     result.wbits_paper = 1.0 + static_cast<double>(result.salient_columns) / cols;
-    result.storage_bits = storage_bits / static_cast<double>(rows * cols);
+    result.packing = {PackingScheme::Kind::kResidual, options.blocksize, 2};
+    result.storage_bits = PackedBitsPerWeight(result.packing, rows, cols);
     result.total_seconds = total.Lap();
     return result;
   });

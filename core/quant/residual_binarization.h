@@ -30,8 +30,6 @@ class ResidualBinarizationTechnique : public Technique {
                                   const QuantOptions& options) const = 0;
   // The fused kernel that computes the same, if binq's kernels have one.
   virtual std::optional<kernels::BinarizeMethod> KernelMethod(const QuantOptions& options) const = 0;
-  // fp16 parameters per row and block for the salient partition (§7.2).
-  virtual int salient_params_per_row() const = 0;
 };
 
 }  // namespace binq::core

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/quant/options.h"
+#include "core/quant/packing.h"
 
 namespace binq::core {
 
@@ -38,7 +39,9 @@ struct LayerResult {
   std::vector<int64_t> salient_per_block;
   std::vector<double> split_per_block;
   double wbits_paper = 0;          // BiLLM's N_param: 1 + salient columns / cols (§7.1)
-  double storage_bits = 0;         // bits per weight of binq's packed layout (§7.2)
+  PackingScheme packing;           // how binq.safetensors stores this technique's output
+  double storage_bits = 0;         // bits per weight of that packed layout (core/quant/packing.h),
+                                   // fp16 levels, exceptions not counted
   int64_t dead_columns = 0;
   int damping_retries = 0;
   int search_fallbacks = 0;        // blocks where no search error was finite

@@ -21,7 +21,6 @@ class Braq final : public ResidualBinarizationTechnique {
   std::optional<kernels::BinarizeMethod> KernelMethod(const QuantOptions&) const override {
     return kernels::BinarizeMethod::kBraq;
   }
-  int salient_params_per_row() const override { return 3; }  // μ₁+μ₂, α₁, α₂
 };
 
 BINQ_REGISTER_TECHNIQUE(Braq);

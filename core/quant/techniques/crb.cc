@@ -30,7 +30,6 @@ class Crb final : public ResidualBinarizationTechnique {
     return options.crb_variant == CrbVariant::kPaper2025 ? kernels::BinarizeMethod::kCrbPaper2025
                                                          : kernels::BinarizeMethod::kCrb;
   }
-  int salient_params_per_row() const override { return 3; }  // μ+δμ, α₁, α₂
 };
 
 BINQ_REGISTER_TECHNIQUE(Crb);

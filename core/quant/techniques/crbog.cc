@@ -21,7 +21,6 @@ class Crbog final : public ResidualBinarizationTechnique {
   std::optional<kernels::BinarizeMethod> KernelMethod(const QuantOptions&) const override {
     return kernels::BinarizeMethod::kCrbog;
   }
-  int salient_params_per_row() const override { return 3; }  // μ, α₁, α₂
 };
 
 BINQ_REGISTER_TECHNIQUE(Crbog);

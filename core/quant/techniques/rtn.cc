@@ -39,7 +39,8 @@ class Rtn final : public Technique {
       r.backend = "aten";
       r.relative_output_error = RelativeOutputError(problem.weight, r.quantized, problem.hessian);
       r.wbits_paper = options.wbits;
-      r.storage_bits = options.wbits + 32.0 / static_cast<double>(w.size(1));  // fp16 scale + zero
+      r.packing = {PackingScheme::Kind::kCodebook, w.size(1), options.wbits};  // 2^b levels per row
+      r.storage_bits = PackedBitsPerWeight(r.packing, w.size(0), w.size(1));
       r.total_seconds = total.Lap();
       return r;
     });

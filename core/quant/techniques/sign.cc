@@ -27,7 +27,8 @@ class Sign final : public Technique {
       r.backend = "aten";
       r.relative_output_error = RelativeOutputError(problem.weight, r.quantized, problem.hessian);
       r.wbits_paper = 1;
-      r.storage_bits = 1.0 + 16.0 / static_cast<double>(w.size(1));  // + one fp16 scale per row
+      r.packing = {PackingScheme::Kind::kCodebook, w.size(1), 1};  // ±α per row
+      r.storage_bits = PackedBitsPerWeight(r.packing, w.size(0), w.size(1));
       r.total_seconds = total.Lap();
       return r;
     });
