@@ -18,7 +18,7 @@ DEB_PACKAGES=(
   python3 python3-venv python3-pip
   libabsl-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libsqlite3-dev sqlite3
-  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
+  libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libyaml-cpp-dev zlib1g-dev
 )
 
 missing=()
