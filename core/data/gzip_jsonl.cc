@@ -10,6 +10,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
+#include "core/data/json_line_check.h"
 #include "nlohmann/json.hpp"
 
 namespace binq::core {
@@ -18,8 +19,9 @@ namespace {
 using data_internal::ReadOnlyFile;
 
 constexpr size_t kWindowSize = 32768;        // deflate's history
-constexpr size_t kInputChunk = size_t{1} << 20;
+constexpr size_t kInputChunk = size_t{1} << 20;   // reading the whole file
 constexpr size_t kOutputChunk = size_t{256} << 10;
+constexpr size_t kLookupChunk = size_t{64} << 10;  // Text(): a short stretch
 constexpr uint64_t kProgressEvery = uint64_t{4} << 20;  // compressed bytes
 
 // Where inflate stopped between two deflate blocks (Z_BLOCK), so that it can
@@ -35,7 +37,8 @@ struct Boundary {
 // access point. Not copyable; owns its z_stream.
 class GzipInflater {
  public:
-  explicit GzipInflater(const ReadOnlyFile& file) : file_(file), input_(kInputChunk, '\0') {}
+  GzipInflater(const ReadOnlyFile& file, size_t input_chunk)
+      : file_(file), input_(new char[input_chunk]), input_size_(input_chunk) {}
   ~GzipInflater() {
     if (initialized_) inflateEnd(&strm_);
   }
@@ -67,10 +70,15 @@ class GzipInflater {
         return Corrupt("cannot restart inflating at an access point");
       }
     }
-    if (!point.window.empty() &&
-        inflateSetDictionary(&strm_, reinterpret_cast<const Bytef*>(point.window.data()),
-                             static_cast<uInt>(point.window.size())) != Z_OK) {
-      return Corrupt("cannot restore the inflate window at an access point");
+    if (point.window_size > 0) {
+      std::unique_ptr<Bytef[]> window(new Bytef[point.window_size]);
+      uLongf size = point.window_size;
+      if (uncompress(window.get(), &size, reinterpret_cast<const Bytef*>(point.window.data()),
+                     point.window.size()) != Z_OK ||
+          size != point.window_size ||
+          inflateSetDictionary(&strm_, window.get(), point.window_size) != Z_OK) {
+        return Corrupt("cannot restore the inflate window at an access point");
+      }
     }
     return absl::OkStatus();
   }
@@ -130,10 +138,10 @@ class GzipInflater {
 
   absl::Status Refill() {
     if (input_eof_) return absl::OkStatus();
-    BINQ_ASSIGN_OR_RETURN(const size_t n, file_.ReadAt(next_read_, input_.data(), input_.size()));
+    BINQ_ASSIGN_OR_RETURN(const size_t n, file_.ReadAt(next_read_, input_.get(), input_size_));
     next_read_ += n;
     input_eof_ = n == 0;
-    strm_.next_in = reinterpret_cast<Bytef*>(input_.data());
+    strm_.next_in = reinterpret_cast<Bytef*>(input_.get());
     strm_.avail_in = static_cast<uInt>(n);
     return absl::OkStatus();
   }
@@ -185,7 +193,8 @@ class GzipInflater {
   bool at_end_ = false;
   bool input_eof_ = false;
   uint64_t next_read_ = 0;  // file offset of the next read
-  std::string input_;
+  std::unique_ptr<char[]> input_;  // not zeroed: only what ReadAt filled is used
+  size_t input_size_;
 };
 
 bool IsJsonBlank(absl::string_view line) {
@@ -222,6 +231,19 @@ absl::Status ParseJsonLine(absl::string_view line, const std::string& path, uint
   return absl::OkStatus();
 }
 
+// Keeps `window` deflated (about a third of 32 KiB for text).
+absl::Status CompressWindow(absl::string_view window, GzipJsonlDocuments::AccessPoint* point) {
+  uLongf size = compressBound(window.size());
+  std::unique_ptr<Bytef[]> out(new Bytef[size]);
+  if (compress2(out.get(), &size, reinterpret_cast<const Bytef*>(window.data()), window.size(),
+                Z_BEST_SPEED) != Z_OK) {
+    return absl::ResourceExhaustedError("compressing an access point's window failed");
+  }
+  point->window.assign(reinterpret_cast<const char*>(out.get()), size);
+  point->window_size = static_cast<uint32_t>(window.size());
+  return absl::OkStatus();
+}
+
 // What ScanLines reports for each complete line (without its "\n"):
 // returns false to stop reading.
 using LineFn = absl::FunctionRef<absl::StatusOr<bool>(absl::string_view line, uint64_t line_number,
@@ -238,7 +260,7 @@ absl::StatusOr<ScanResult> ScanLines(const ReadOnlyFile& file, uint64_t span, Li
                                      const DataProgressFn& progress, absl::string_view step,
                                      bool bytes_progress, const CancelToken* cancel) {
   ScanResult result;
-  GzipInflater inflater(file);
+  GzipInflater inflater(file, kInputChunk);
   BINQ_RETURN_IF_ERROR(inflater.StartAtBeginning());
 
   // buffer = [history (≤ 32 KiB) | new output]: the history gives the window
@@ -253,10 +275,21 @@ absl::StatusOr<ScanResult> ScanLines(const ReadOnlyFile& file, uint64_t span, Li
   uint64_t next_progress = 0;
   uint64_t next_cancel_check = 0;
 
-  const auto emit = [&](absl::string_view line) -> absl::StatusOr<bool> {
-    BINQ_ASSIGN_OR_RETURN(const bool go_on, on_line(line, line_number, line_start));
+  // A line that does not parse may be the first sign of corrupt compressed
+  // data: keep inflating to the end so that a CRC or format error (DATA_LOSS)
+  // wins over the line's own error.
+  absl::Status line_error;
+  const auto emit = [&](absl::string_view line) -> bool {
+    if (line_error.ok()) {
+      absl::StatusOr<bool> go_on = on_line(line, line_number, line_start);
+      if (!go_on.ok()) {
+        line_error = go_on.status();
+      } else if (!*go_on) {
+        return false;
+      }
+    }
     ++line_number;
-    return go_on;
+    return true;
   };
 
   while (!inflater.at_end()) {
@@ -276,8 +309,8 @@ absl::StatusOr<ScanResult> ScanLines(const ReadOnlyFile& file, uint64_t span, Li
     BINQ_ASSIGN_OR_RETURN(const size_t produced,
                           inflater.Read(out, kOutputChunk, span > 0 ? &boundary : nullptr));
 
-    // Split the new output into lines.
-    size_t pos = 0;
+    // Split the new output into lines (after a line error only inflate on).
+    size_t pos = line_error.ok() ? 0 : produced;
     while (pos < produced) {
       const void* hit = std::memchr(out + pos, '\n', produced - pos);
       if (hit == nullptr) {
@@ -292,7 +325,7 @@ absl::StatusOr<ScanResult> ScanLines(const ReadOnlyFile& file, uint64_t span, Li
         partial.append(out + pos, newline - pos);
         line = partial;
       }
-      BINQ_ASSIGN_OR_RETURN(const bool go_on, emit(line));
+      const bool go_on = emit(line);
       partial.clear();
       pos = newline + 1;
       line_start = total_out + pos;
@@ -310,7 +343,8 @@ absl::StatusOr<ScanResult> ScanLines(const ReadOnlyFile& file, uint64_t span, Li
       point.bits = boundary.bits;
       const size_t available = history + produced;
       const size_t keep = std::min(available, kWindowSize);
-      point.window.assign(buffer.data() + available - keep, keep);
+      BINQ_RETURN_IF_ERROR(
+          CompressWindow(absl::string_view(buffer.data() + available - keep, keep), &point));
       result.access_points.push_back(std::move(point));
       last_point = total_out;
     }
@@ -324,10 +358,8 @@ absl::StatusOr<ScanResult> ScanLines(const ReadOnlyFile& file, uint64_t span, Li
       history = available;
     }
   }
-  if (!partial.empty()) {
-    BINQ_ASSIGN_OR_RETURN(const bool go_on, emit(partial));
-    (void)go_on;
-  }
+  if (!partial.empty() && line_error.ok()) emit(partial);
+  if (!line_error.ok()) return line_error;
   if (bytes_progress) {
     ReportProgress(progress, step, "bytes", static_cast<int64_t>(file.size()),
                    static_cast<int64_t>(file.size()));
@@ -348,7 +380,9 @@ absl::StatusOr<std::unique_ptr<GzipJsonlDocuments>> GzipJsonlDocuments::Open(
   auto on_line = [&](absl::string_view line, uint64_t line_number,
                      uint64_t offset) -> absl::StatusOr<bool> {
     if (IsJsonBlank(line)) return true;
-    BINQ_RETURN_IF_ERROR(ParseJsonLine(line, file_path, line_number, nullptr));
+    if (!data_internal::IsFlatJsonObjectWithText(line)) {  // unusual: let nlohmann decide
+      BINQ_RETURN_IF_ERROR(ParseJsonLine(line, file_path, line_number, nullptr));
+    }
     if (line.size() > std::numeric_limits<uint32_t>::max() ||
         line_number > std::numeric_limits<uint32_t>::max()) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -373,7 +407,7 @@ absl::StatusOr<std::string> GzipJsonlDocuments::Text(int64_t k) const {
         absl::StrCat(path(), ": document ", k, " out of range [0, ", size(), ")"));
   }
   const Document& doc = documents_[static_cast<size_t>(k)];
-  GzipInflater inflater(file_);
+  GzipInflater inflater(file_, kLookupChunk);
   // The last access point at or before the line's start.
   auto it = std::upper_bound(access_points_.begin(), access_points_.end(), doc.offset,
                              [](uint64_t offset, const AccessPoint& p) { return offset < p.out; });
@@ -387,11 +421,11 @@ absl::StatusOr<std::string> GzipJsonlDocuments::Text(int64_t k) const {
   }
   std::string line;
   line.reserve(doc.length);
-  std::string buffer(kOutputChunk, '\0');
+  std::unique_ptr<char[]> buffer(new char[kLookupChunk]);
   const uint64_t end = doc.offset + doc.length;
   while (pos < end) {
     BINQ_ASSIGN_OR_RETURN(const size_t produced,
-                          inflater.Read(buffer.data(), buffer.size(), nullptr));
+                          inflater.Read(buffer.get(), kLookupChunk, nullptr));
     if (produced == 0) {
       return absl::DataLossError(absl::StrCat(path(), " changed since it was indexed: line ",
                                               doc.line, " is no longer there"));
@@ -399,7 +433,7 @@ absl::StatusOr<std::string> GzipJsonlDocuments::Text(int64_t k) const {
     const uint64_t chunk_end = pos + produced;
     const uint64_t from = std::max(pos, doc.offset);
     const uint64_t to = std::min(chunk_end, end);
-    if (from < to) line.append(buffer.data() + (from - pos), to - from);
+    if (from < to) line.append(buffer.get() + (from - pos), to - from);
     pos = chunk_end;
   }
   std::string text;

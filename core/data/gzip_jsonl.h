@@ -7,10 +7,11 @@
 // few thousand documents, so GzipJsonlDocuments does not keep the texts: one
 // pass inflates and checks the whole file and remembers where each document
 // starts, plus an access point every `access_point_span` inflated bytes
-// (the deflate bit position and the 32 KiB window before it, as zlib's zran
-// example does). Text(k) inflates from the nearest access point before
-// document k. Memory: ~16 bytes per document + 32 KiB per access point
-// (~5 MB + ~26 MB for the C4 train shard with the default 1 MiB span).
+// (the deflate bit position and the 32 KiB window before it, kept deflated,
+// as zlib's zran example does). Text(k) inflates from the nearest access
+// point before document k: ~span/2 bytes. Memory: 16 bytes per document and
+// ~12 KiB per access point (~6 MB + ~35 MB for the C4 train shard with the
+// default 256 KiB span).
 //
 // Errors name the file: NOT_FOUND / PERMISSION_DENIED (cannot open),
 // DATA_LOSS (not gzip, corrupt or truncated compressed data, CRC mismatch,
@@ -36,7 +37,7 @@ namespace binq::core {
 struct GzipJsonlOptions {
   // Inflated bytes between two access points: a smaller span makes Text()
   // faster and the index bigger (32 KiB per access point).
-  uint64_t access_point_span = uint64_t{1} << 20;
+  uint64_t access_point_span = uint64_t{256} << 10;
   // Label of the reading step in progress reports.
   std::string progress_step = "reading documents";
 };
@@ -66,9 +67,10 @@ class GzipJsonlDocuments {
   // Where the inflater can restart: a deflate block boundary.
   struct AccessPoint {
     uint64_t out = 0;       // inflated offset of the next byte
-    uint64_t in = 0;        // compressed offset of the first byte not fully used
-    int bits = 0;           // unused bits of the byte before `in` still to read
-    std::string window;     // up to 32 KiB of inflated bytes before `out`
+    uint64_t in = 0;        // compressed offset of the first byte inflate did not take
+    int bits = 0;           // bits of the byte before `in` that are still to be read
+    std::string window;     // the (up to) 32 KiB inflated before `out`, deflated
+    uint32_t window_size = 0;  // its inflated size
   };
   const std::vector<AccessPoint>& access_points() const { return access_points_; }
 
@@ -89,8 +91,10 @@ class GzipJsonlDocuments {
 
 // The "text" of the first `max_documents` documents of `path` (all of them
 // when max_documents < 0), streaming: reading stops once they are found, so
-// what follows them is not checked. Errors as above; progress in documents
-// when max_documents ≥ 0, else in compressed bytes.
+// what follows them is not checked (after a line that does not parse, it
+// inflates on to the end so that corrupt data reports DATA_LOSS). Errors as
+// above; progress in documents when max_documents ≥ 0, else in compressed
+// bytes.
 [[nodiscard]] absl::StatusOr<std::vector<std::string>> ReadGzipJsonlTexts(
     const std::string& path, int64_t max_documents, const DataProgressFn& progress = nullptr,
     const CancelToken* cancel = nullptr, absl::string_view progress_step = "reading documents");

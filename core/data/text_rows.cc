@@ -5,46 +5,17 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
 #include "core/data/file_util.h"
+#include "core/data/utf8.h"
 
 namespace binq::core {
 namespace {
 
 bool IsContinuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
-// Length of the valid UTF-8 sequence at text[pos] (and its code point), or 0
-// when the bytes there are not valid UTF-8.
+// Length of the valid UTF-8 sequence at text[pos] (and its code point), or 0.
 int DecodeAt(absl::string_view text, size_t pos, char32_t* code_point) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char c = byte(pos);
-  const size_t left = text.size() - pos;
-  if (c < 0x80) {
-    *code_point = c;
-    return 1;
-  }
-  int length = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    length = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    length = 3;
-    if (c == 0xE0) lo = 0xA0;  // no overlong forms
-    if (c == 0xED) hi = 0x9F;  // no surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    length = 4;
-    if (c == 0xF0) lo = 0x90;  // no overlong forms
-    if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (left < static_cast<size_t>(length)) return 0;
-  if (byte(pos + 1) < lo || byte(pos + 1) > hi) return 0;
-  for (int i = 2; i < length; ++i) {
-    if (!IsContinuation(byte(pos + i))) return 0;
-  }
-  char32_t cp = c & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07);
-  for (int i = 1; i < length; ++i) cp = (cp << 6) | (byte(pos + i) & 0x3F);
-  *code_point = cp;
-  return length;
+  const auto* data = reinterpret_cast<const unsigned char*>(text.data());
+  return data_internal::DecodeUtf8(data + pos, data + text.size(), code_point);
 }
 
 // 1-based line of byte `offset` under universal newlines.
