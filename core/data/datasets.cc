@@ -237,6 +237,12 @@ absl::StatusOr<std::vector<int32_t>> LoadTestTokens(const DatasetFiles& files,
     const int64_t keep = kC4TestWindows * seqlen;
     if (static_cast<int64_t>(ids.size()) > keep) ids.resize(static_cast<size_t>(keep));
   }
+  if (static_cast<int64_t>(ids.size()) < seqlen) {
+    // No window: the reference would divide by zero windows.
+    return absl::InvalidArgumentError(absl::StrCat("dataset ", files.name, ": the test text has ",
+                                                   ids.size(), " tokens, fewer than one window of "
+                                                   "seqlen = ", seqlen));
+  }
   return ids;
 }
 

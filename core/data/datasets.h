@@ -76,7 +76,8 @@ struct CalibrationSet {
     const DataProgressFn& progress = nullptr, const CancelToken* cancel = nullptr);
 
 // The evaluation token stream of `files` (§8.4): all tokens for wikitext2,
-// ptb and custom; c4 cut to kC4TestWindows · seqlen tokens.
+// ptb and custom; c4 cut to kC4TestWindows · seqlen tokens. INVALID_ARGUMENT
+// when it holds fewer than seqlen tokens (not one window).
 [[nodiscard]] absl::StatusOr<std::vector<int32_t>> LoadTestTokens(
     const DatasetFiles& files, const Tokenizer& tokenizer, int64_t seqlen,
     const DataProgressFn& progress = nullptr, const CancelToken* cancel = nullptr);

@@ -48,6 +48,16 @@ absl::StatusOr<ReadOnlyFile> ReadOnlyFile::Open(const std::string& path) {
   return file;
 }
 
+absl::StatusOr<ReadOnlyFile::Stamp> ReadOnlyFile::CurrentStamp() const {
+  struct stat st;
+  if (::fstat(fd_, &st) != 0) {
+    const int error = errno;
+    return absl::ErrnoToStatus(error, absl::StrCat("cannot stat ", path_));
+  }
+  return Stamp{static_cast<uint64_t>(st.st_size),
+               static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
 absl::StatusOr<size_t> ReadOnlyFile::ReadAt(uint64_t offset, char* buffer, size_t size) const {
   size_t done = 0;
   while (done < size) {

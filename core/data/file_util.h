@@ -30,8 +30,16 @@ class ReadOnlyFile {
   // Returns the count read (0 at the end); an I/O error names the file.
   [[nodiscard]] absl::StatusOr<size_t> ReadAt(uint64_t offset, char* buffer, size_t size) const;
 
+  // Size and modification time now (fstat), to notice a file that changed.
+  struct Stamp {
+    uint64_t size = 0;
+    int64_t mtime_ns = 0;
+    bool operator==(const Stamp& o) const { return size == o.size && mtime_ns == o.mtime_ns; }
+  };
+  [[nodiscard]] absl::StatusOr<Stamp> CurrentStamp() const;
+
   const std::string& path() const { return path_; }
-  uint64_t size() const { return size_; }
+  uint64_t size() const { return size_; }  // at Open()
 
  private:
   int fd_ = -1;

@@ -375,6 +375,7 @@ absl::StatusOr<std::unique_ptr<GzipJsonlDocuments>> GzipJsonlDocuments::Open(
     const CancelToken* cancel) {
   BINQ_ASSIGN_OR_RETURN(ReadOnlyFile file, ReadOnlyFile::Open(path));
   std::unique_ptr<GzipJsonlDocuments> docs(new GzipJsonlDocuments(std::move(file)));
+  BINQ_ASSIGN_OR_RETURN(docs->stamp_, docs->file_.CurrentStamp());
   const std::string& file_path = docs->file_.path();
   const uint64_t span = std::max<uint64_t>(options.access_point_span, 1);
   auto on_line = [&](absl::string_view line, uint64_t line_number,
@@ -407,6 +408,11 @@ absl::StatusOr<std::string> GzipJsonlDocuments::Text(int64_t k) const {
         absl::StrCat(path(), ": document ", k, " out of range [0, ", size(), ")"));
   }
   const Document& doc = documents_[static_cast<size_t>(k)];
+  BINQ_ASSIGN_OR_RETURN(const data_internal::ReadOnlyFile::Stamp stamp, file_.CurrentStamp());
+  if (!(stamp == stamp_)) {
+    return absl::DataLossError(absl::StrCat(
+        path(), " changed since it was indexed (size or modification time differs)"));
+  }
   GzipInflater inflater(file_, kLookupChunk);
   // The last access point at or before the line's start.
   auto it = std::upper_bound(access_points_.begin(), access_points_.end(), doc.offset,

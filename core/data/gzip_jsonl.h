@@ -84,6 +84,7 @@ class GzipJsonlDocuments {
   explicit GzipJsonlDocuments(data_internal::ReadOnlyFile file) : file_(std::move(file)) {}
 
   data_internal::ReadOnlyFile file_;
+  data_internal::ReadOnlyFile::Stamp stamp_;  // when indexed
   std::vector<Document> documents_;
   std::vector<AccessPoint> access_points_;  // sorted by `out`; none at offset 0
   uint64_t inflated_bytes_ = 0;

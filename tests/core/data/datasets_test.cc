@@ -239,6 +239,11 @@ TEST_F(DatasetsTest, TooLittleDataNamesDatasetTokensAndSeqlen) {
   BINQ_ASSERT_OK_AND_ASSIGN(CalibrationSet set, LoadCalibrationSet(files, tokenizer, options));
   EXPECT_THAT(set.starts, ElementsAre(0, 0, 0, 0));
 
+  EXPECT_THAT(LoadTestTokens(files, tokenizer, 65),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr(path), HasSubstr("64 tokens"), HasSubstr("seqlen = 65"))));
+  EXPECT_THAT(LoadTestTokens(files, tokenizer, 64), binq::testing::IsOkAndHolds(::testing::SizeIs(64)));
+
   options.seqlen = 1000000;
   EXPECT_THAT(LoadCalibrationSet(Files("wikitext2"), tokenizer, options),
               StatusIs(absl::StatusCode::kInvalidArgument,

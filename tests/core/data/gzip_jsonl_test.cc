@@ -235,6 +235,14 @@ TEST_F(GzipJsonlTest, FileChangedAfterIndexingIsDataLoss) {
     ++data_loss;
   }
   EXPECT_GT(data_loss, 400);
+
+  // Grown: every lookup notices.
+  BINQ_ASSERT_OK_AND_ASSIGN(docs, GzipJsonlDocuments::Open(path, options));
+  testing::WriteFile(path, testing::ReadFile(path) + std::string(10, '\0'));
+  for (const int64_t k : {int64_t{0}, int64_t{250}, int64_t{499}}) {
+    EXPECT_THAT(docs->Text(k), StatusIs(absl::StatusCode::kDataLoss,
+                                        AllOf(HasSubstr(path), HasSubstr("changed since"))));
+  }
 }
 
 TEST_F(GzipJsonlTest, ProgressAndCancellation) {

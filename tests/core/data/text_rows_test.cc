@@ -76,7 +76,8 @@ class TextRowsTest : public ::testing::Test {
 };
 
 // CRLF, a lone CR, whitespace-only lines (ASCII and Unicode), unicode text,
-// a leading space and a last line without "\n".
+// a leading space, characters str.splitlines() would split at but file
+// iteration does not (U+2028, U+0085, \f), and a last line without "\n".
 constexpr char kTricky[] =
     " = Title = \r\n"
     "\r\n"
@@ -85,20 +86,22 @@ constexpr char kTricky[] =
     "\xE3\x80\x80\xC2\xA0\n"
     " \xE2\x80\x8B \n"
     "  trailing spaces  \n"
+    "a\u2028b\u0085c\x0c""d\n"
     "last";
 
 TEST_F(TextRowsTest, WikiTextRowsAsTheHfBuilder) {
   const std::string path = Write("wiki.train.raw", kTricky);
   BINQ_ASSERT_OK_AND_ASSIGN(std::vector<std::string> rows, ReadWikiTextRows(path));
   EXPECT_THAT(rows, ElementsAre(" = Title = \n", "", "", "café 日本 😀\n", "lone cr\n", "",
-                                " \u200b \n", "  trailing spaces  \n", "last"));
+                                " \u200b \n", "  trailing spaces  \n",
+                                "a\u2028b\u0085c\x0c""d\n", "last"));
 }
 
 TEST_F(TextRowsTest, PtbRowsStripped) {
   const std::string path = Write("ptb.train.txt", kTricky);
   BINQ_ASSERT_OK_AND_ASSIGN(std::vector<std::string> rows, ReadPtbRows(path));
   EXPECT_THAT(rows, ElementsAre("= Title =", "", "", "café 日本 😀", "lone cr", "", "\u200b",
-                                "trailing spaces", "last"));
+                                "trailing spaces", "a\u2028b\u0085c\x0c""d", "last"));
 }
 
 TEST_F(TextRowsTest, RowsEqualPythonsOnTheSameFile) {
