@@ -117,8 +117,9 @@ class CausalLM {
   int num_blocks() const { return static_cast<int>(blocks_.size()); }
   DecoderBlock& block(int i) { return *blocks_.at(i); }
   const DecoderBlock& block(int i) const { return *blocks_.at(i); }
-  // Names of a block's tensors in the checkpoint are block_prefix(i) + the
-  // block-relative name ("model.decoder.layers.3." for OPT).
+  // A block's tensors are named block_prefix(i) + the block-relative name
+  // in NamedTensors() (Hugging Face's canonical names: "model.decoder.layers.3."
+  // for OPT, whatever prefix the checkpoint used).
   virtual std::string block_prefix(int i) const = 0;
 
   virtual at::Device embeddings_device() const = 0;

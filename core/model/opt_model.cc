@@ -27,6 +27,8 @@
 //    and both give an exact 0 after the fp32 softmax, unless a whole row
 //    is -inf, which the causal mask (diagonal always allowed) rules out for
 //    finite activations.
+//  * 4.35 multiplies with bmm on [b·heads, s, d]; 5.23 with matmul on
+//    [b, heads, s, d], which ATen folds into the same batched GEMM.
 //  * softmax in fp32, cast back to the model dtype. 4.35 upcasts only fp16
 //    (bf16/fp32 stay in their dtype); 5.23 upcasts every dtype. binq follows
 //    5.23; for fp32 both are the same and for bf16 the difference is at most
@@ -414,7 +416,7 @@ class OptModel final : public CausalLM {
 absl::StatusOr<at::ScalarType> ChooseDType(const ModelConfig& config, const ModelLoadOptions& options,
                                            const WeightLoader& loader, const std::string& embed_name) {
   if (options.dtype.has_value()) return *options.dtype;
-  if (!config.torch_dtype.empty()) {
+  if (!config.torch_dtype.empty() && config.torch_dtype != "auto") {
     if (config.torch_dtype == "float16") return at::kHalf;
     if (config.torch_dtype == "bfloat16") return at::kBFloat16;
     if (config.torch_dtype == "float32") return at::kFloat;

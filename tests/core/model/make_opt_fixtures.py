@@ -20,6 +20,9 @@ CASES it writes OUT_DIR/<case>/ with
                                    dropped, CrossEntropyLoss (mean) on them,
                                    loss.float() * seqlen, exp(sum / (K*seqlen)).
 
+OUT_DIR/structures.json maps each config of tests/data/opt-configs to the
+tensor names and shapes of the OPTForCausalLM transformers builds for it.
+
 Weights are re-drawn with scales that give O(1) activations (the HF init,
 std 0.02, would make every logit ~0 and the comparison meaningless).
 Deterministic: fixed seeds, one CPU thread.
@@ -131,6 +134,18 @@ def main(out_dir):
                 ppl = torch.exp(torch.stack(nlls).sum() / (k * seqlen))
             save_file({"windows": windows.contiguous(), "window_losses": torch.stack(losses).contiguous(),
                        "ppl": ppl.reshape(1).contiguous()}, os.path.join(d, "ppl.safetensors"))
+    # The real configs of tests/data/opt-configs: the tensors transformers'
+    # OPTForCausalLM has for them (names and shapes, built on the meta device).
+    config_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "data", "opt-configs")
+    structures = {}
+    for name in ("opt-125m", "opt-350m", "opt-66b"):
+        with open(os.path.join(config_dir, name + ".json")) as f:
+            cfg = OPTConfig.from_dict(json.load(f))
+        with torch.device("meta"):
+            model = OPTForCausalLM(cfg)
+        structures[name] = {k: list(v.shape) for k, v in model.state_dict().items()}
+    with open(os.path.join(out_dir, "structures.json"), "w") as f:
+        json.dump(structures, f)
     with open(os.path.join(out_dir, "cases.json"), "w") as f:
         json.dump(sorted(CASES), f)
 
