@@ -1,23 +1,15 @@
 #include "core/base/model_locator.h"
 
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
-#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "core/base/path_util.h"
 
 namespace binq {
 namespace {
-
-namespace fs = std::filesystem;
-
-bool IsDir(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_directory(p, ec);
-}
 
 std::string Env(const char* name) {
   const char* v = std::getenv(name);
@@ -25,8 +17,7 @@ std::string Env(const char* name) {
 }
 
 absl::StatusOr<ModelLocation> WithConfig(ModelLocation location) {
-  std::error_code ec;
-  if (!fs::is_regular_file(fs::path(location.dir) / "config.json", ec)) {
+  if (!IsRegularFile(JoinPath(location.dir, "config.json"))) {
     return absl::NotFoundError(absl::StrCat("model: ", location.dir,
                                             " has no config.json (not a Hugging Face checkpoint)"));
   }
@@ -38,11 +29,9 @@ absl::StatusOr<ModelLocation> WithConfig(ModelLocation location) {
 std::string DefaultHubCacheDir() {
   if (std::string v = Env("HF_HUB_CACHE"); !v.empty()) return v;
   if (std::string v = Env("HUGGINGFACE_HUB_CACHE"); !v.empty()) return v;
-  if (std::string v = Env("HF_HOME"); !v.empty()) return (fs::path(v) / "hub").string();
-  if (std::string v = Env("XDG_CACHE_HOME"); !v.empty()) {
-    return (fs::path(v) / "huggingface" / "hub").string();
-  }
-  return (fs::path(Env("HOME")) / ".cache" / "huggingface" / "hub").string();
+  if (std::string v = Env("HF_HOME"); !v.empty()) return JoinPath(v, "hub");
+  if (std::string v = Env("XDG_CACHE_HOME"); !v.empty()) return JoinPath(v, "huggingface/hub");
+  return JoinPath(Env("HOME"), ".cache/huggingface/hub");
 }
 
 absl::StatusOr<ModelLocation> LocateModel(absl::string_view ref) {
@@ -52,7 +41,7 @@ absl::StatusOr<ModelLocation> LocateModel(absl::string_view ref) {
 absl::StatusOr<ModelLocation> LocateModel(absl::string_view ref,
                                           const std::string& hub_cache_dir) {
   if (ref.empty()) return absl::InvalidArgumentError("model: must name a directory or hub id");
-  if (IsDir(fs::path(std::string(ref)))) {
+  if (IsDirectory(std::string(ref))) {
     return WithConfig({std::string(ref), "local", ""});
   }
   const bool looks_like_path = absl::StartsWith(ref, "/") || absl::StartsWith(ref, ".") ||
@@ -67,42 +56,38 @@ absl::StatusOr<ModelLocation> LocateModel(absl::string_view ref,
     revision = id.substr(at + 1);
     id.resize(at);
   }
-  const fs::path repo =
-      fs::path(hub_cache_dir) / absl::StrCat("models--", absl::StrReplaceAll(id, {{"/", "--"}}));
+  const std::string repo =
+      JoinPath(hub_cache_dir, absl::StrCat("models--", absl::StrReplaceAll(id, {{"/", "--"}})));
   const std::string how =
       absl::StrCat(" (binq reads the cache offline: download it with `huggingface-cli download ",
                    id, "`, set HF_HUB_CACHE/HF_HOME to the cache that has it, or pass a "
                    "local checkpoint directory)");
-  if (!IsDir(repo)) {
+  if (!IsDirectory(repo)) {
     return absl::NotFoundError(absl::StrCat("model '", ref, "': not a local directory, and not in the "
-                                            "Hugging Face cache at ", repo.string(), how));
+                                            "Hugging Face cache at ", repo, how));
   }
 
   std::string rev = revision;
   const std::string ref_name = revision.empty() ? "main" : revision;
-  if (std::ifstream in(repo / "refs" / ref_name); in) {
+  if (std::ifstream in(JoinPath(repo, JoinPath("refs", ref_name))); in) {
     std::getline(in, rev);
     rev = std::string(absl::StripAsciiWhitespace(rev));
   }
   if (rev.empty()) {  // no refs/main: accept a lone snapshot
-    std::error_code ec;
-    std::vector<std::string> snapshots;
-    for (const auto& e : fs::directory_iterator(repo / "snapshots", ec)) {
-      if (e.is_directory()) snapshots.push_back(e.path().filename().string());
-    }
+    const std::vector<std::string> snapshots = ListSubdirectories(JoinPath(repo, "snapshots"));
     if (snapshots.size() == 1) rev = snapshots[0];
     if (rev.empty()) {
-      return absl::NotFoundError(absl::StrCat("model '", ref, "': ", repo.string(),
+      return absl::NotFoundError(absl::StrCat("model '", ref, "': ", repo,
                                               " has no refs/main and ", snapshots.size(),
                                               " snapshots; name one with ", id, "@<revision>"));
     }
   }
-  const fs::path snapshot = repo / "snapshots" / rev;
-  if (!IsDir(snapshot)) {
-    return absl::NotFoundError(absl::StrCat("model '", ref, "': snapshot ", snapshot.string(),
+  const std::string snapshot = JoinPath(repo, JoinPath("snapshots", rev));
+  if (!IsDirectory(snapshot)) {
+    return absl::NotFoundError(absl::StrCat("model '", ref, "': snapshot ", snapshot,
                                             " is missing", how));
   }
-  return WithConfig({snapshot.string(), "hub-cache", rev});
+  return WithConfig({snapshot, "hub-cache", rev});
 }
 
 }  // namespace binq
