@@ -140,7 +140,9 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
   if (spec.nsamples > 100000) {
     return Invalid("nsamples", absl::StrCat("must be ≤ 100000, got ", spec.nsamples));
   }
-  if (spec.seqlen < 2) return Invalid("seqlen", absl::StrCat("must be ≥ 2, got ", spec.seqlen));
+  if (spec.seqlen < 0 || spec.seqlen == 1) {
+    return Invalid("seqlen", absl::StrCat("must be ≥ 2 (or 0: the model's maximum), got ", spec.seqlen));
+  }
   if (spec.seqlen > (1 << 20)) {
     return Invalid("seqlen", absl::StrCat("must be ≤ 1048576, got ", spec.seqlen));
   }

@@ -33,7 +33,9 @@ struct JobSpec {
   int64_t blocksize = 128;                // columns per quantization block
   std::string salient_metric = "hessian"; // hessian | magnitude
   int64_t nsamples = 128;                 // calibration windows
-  int64_t seqlen = 2048;                  // tokens per window (calibration and evaluation)
+  // Tokens per window (calibration and evaluation); 0 = the model's
+  // max_position_embeddings (2048 for OPT), as the references take it.
+  int64_t seqlen = 0;
   uint64_t seed = 0;                      // calibration sampling (CPython random)
   double percdamp = 0.01;                 // δ = percdamp · mean(diag H)
   // CRB only (ALGORITHMS.md §6).
