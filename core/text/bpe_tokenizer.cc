@@ -4,7 +4,6 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <queue>
 #include <sstream>
 #include <utility>
 
@@ -62,6 +61,12 @@ std::string TokenToBytes(absl::string_view token) {
   }
   return out;
 }
+
+// Two adjacent symbols (at byte positions left and right) that a merge rule
+// joins into `result`; stale once either symbol has changed.
+struct MergeCandidate {
+  int32_t rank, left, right, left_sym, right_sym, result;
+};
 
 uint64_t PairKey(int32_t left, int32_t right) {
   return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
@@ -205,44 +210,53 @@ absl::StatusOr<std::vector<int32_t>> BpeTokenizer::Encode(absl::string_view text
   BINQ_RETURN_IF_ERROR(ValidateUtf8(text));
   std::vector<int32_t> ids;
   ids.reserve(text.size() / 4 + 1);
-  if (added_.empty()) {
-    EncodeOrdinary(text, &ids);
-    return ids;
-  }
-  // Leftmost-longest match of the added tokens; the text between them is
-  // pre-tokenized on its own (so no piece crosses an added token).
-  const auto* p = reinterpret_cast<const unsigned char*>(text.data());
-  size_t segment_start = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    if (added_first_byte_[p[i]]) {
-      const size_t max_length = std::min(longest_added_, text.size() - i);
-      bool matched = false;
-      for (size_t length = max_length; length > 0; --length) {
-        auto it = added_.find(text.substr(i, length));
-        if (it == added_.end()) continue;
-        EncodeOrdinary(text.substr(segment_start, i - segment_start), &ids);
-        ids.push_back(it->second);
-        i += length;
-        segment_start = i;
-        matched = true;
-        break;
+  PieceCache fresh;  // pieces this call merged; shared after the scan
+  {
+    absl::ReaderMutexLock lock(&cache_mu_);
+    if (added_.empty()) {
+      EncodeOrdinary(text, &fresh, &ids);
+    } else {
+      // Leftmost-longest match of the added tokens; the text between them is
+      // pre-tokenized on its own (so no piece crosses an added token).
+      const auto* p = reinterpret_cast<const unsigned char*>(text.data());
+      size_t segment_start = 0;
+      size_t i = 0;
+      while (i < text.size()) {
+        if (added_first_byte_[p[i]]) {
+          const size_t max_length = std::min(longest_added_, text.size() - i);
+          bool matched = false;
+          for (size_t length = max_length; length > 0; --length) {
+            auto it = added_.find(text.substr(i, length));
+            if (it == added_.end()) continue;
+            EncodeOrdinary(text.substr(segment_start, i - segment_start), &fresh, &ids);
+            ids.push_back(it->second);
+            i += length;
+            segment_start = i;
+            matched = true;
+            break;
+          }
+          if (matched) continue;
+        }
+        ++i;
       }
-      if (matched) continue;
+      EncodeOrdinary(text.substr(segment_start), &fresh, &ids);
     }
-    ++i;
   }
-  EncodeOrdinary(text.substr(segment_start), &ids);
+  if (!fresh.empty()) {
+    absl::MutexLock lock(&cache_mu_);
+    if (cache_.size() + fresh.size() > kMaxCacheEntries) cache_.clear();
+    for (auto& [piece, piece_ids] : fresh) cache_.try_emplace(piece, std::move(piece_ids));
+  }
   return ids;
 }
 
-void BpeTokenizer::EncodeOrdinary(absl::string_view text, std::vector<int32_t>* ids) const {
+void BpeTokenizer::EncodeOrdinary(absl::string_view text, PieceCache* fresh, std::vector<int32_t>* ids) const {
   Gpt2PretokenIterator pieces(text);
   absl::string_view piece;
-  while (pieces.Next(&piece)) EncodePiece(piece, ids);
+  while (pieces.Next(&piece)) EncodePiece(piece, fresh, ids);
 }
 
-void BpeTokenizer::EncodePiece(absl::string_view piece, std::vector<int32_t>* ids) const {
+void BpeTokenizer::EncodePiece(absl::string_view piece, PieceCache* fresh, std::vector<int32_t>* ids) const {
   if (piece.size() == 1) {  // one byte: nothing to merge, nothing to cache
     ids->push_back(byte_ids_[static_cast<unsigned char>(piece[0])]);
     return;
@@ -251,20 +265,17 @@ void BpeTokenizer::EncodePiece(absl::string_view piece, std::vector<int32_t>* id
     MergePiece(piece, ids);
     return;
   }
-  {
-    absl::ReaderMutexLock lock(&cache_mu_);
-    auto it = cache_.find(piece);
-    if (it != cache_.end()) {
-      ids->insert(ids->end(), it->second.begin(), it->second.end());
+  auto it = cache_.find(piece);
+  if (it == cache_.end()) {
+    it = fresh->find(piece);
+    if (it == fresh->end()) {
+      const size_t first = ids->size();
+      MergePiece(piece, ids);
+      fresh->try_emplace(piece, ids->begin() + first, ids->end());
       return;
     }
   }
-  const size_t first = ids->size();
-  MergePiece(piece, ids);
-  std::vector<int32_t> merged(ids->begin() + first, ids->end());
-  absl::MutexLock lock(&cache_mu_);
-  if (cache_.size() >= kMaxCacheEntries) cache_.clear();
-  cache_.emplace(piece, std::move(merged));
+  ids->insert(ids->end(), it->second.begin(), it->second.end());
 }
 
 void BpeTokenizer::MergePiece(absl::string_view piece, std::vector<int32_t>* ids) const {
@@ -275,41 +286,48 @@ void BpeTokenizer::MergePiece(absl::string_view piece, std::vector<int32_t>* ids
   // considered. (A round cannot create its own pair: the merged symbol is
   // longer than either part.) Stale candidates are skipped when popped.
   const int n = static_cast<int>(piece.size());
-  std::vector<int32_t> sym(n), next(n), prev(n);
+  // Scratch reused across calls on this thread (misses are frequent on text
+  // with many distinct words).
+  thread_local std::vector<int32_t> sym, next, prev;
+  sym.resize(n);
+  next.resize(n);
+  prev.resize(n);
   for (int i = 0; i < n; ++i) {
     sym[i] = byte_ids_[static_cast<unsigned char>(piece[i])];
     prev[i] = i - 1;
     next[i] = i + 1 < n ? i + 1 : -1;
   }
-  struct Candidate {
-    int32_t rank, left, right, left_sym, right_sym, result;
-    bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : left > o.left; }
+  // A min-heap on (rank, left) kept with std::push_heap/pop_heap in a
+  // reused vector.
+  thread_local std::vector<MergeCandidate> heap, round;
+  heap.clear();
+  const auto later = [](const MergeCandidate& a, const MergeCandidate& b) {
+    return a.rank != b.rank ? a.rank > b.rank : a.left > b.left;
   };
-  std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> heap;
   auto consider = [&](int32_t left, int32_t right) {
     auto it = merges_.find(PairKey(sym[left], sym[right]));
-    if (it != merges_.end()) {
-      heap.push({it->second.rank, left, right, sym[left], sym[right], it->second.result});
-    }
+    if (it == merges_.end()) return;
+    heap.push_back({it->second.rank, left, right, sym[left], sym[right], it->second.result});
+    std::push_heap(heap.begin(), heap.end(), later);
   };
   for (int i = 0; i + 1 < n; ++i) consider(i, i + 1);
 
-  std::vector<Candidate> round;
   while (!heap.empty()) {
     round.clear();
-    const int32_t rank = heap.top().rank;
-    while (!heap.empty() && heap.top().rank == rank) {
-      round.push_back(heap.top());
-      heap.pop();
+    const int32_t rank = heap.front().rank;
+    while (!heap.empty() && heap.front().rank == rank) {
+      std::pop_heap(heap.begin(), heap.end(), later);
+      round.push_back(heap.back());
+      heap.pop_back();
     }
-    for (const Candidate& c : round) {
-      if (sym[c.left] != c.left_sym || next[c.left] != c.right || sym[c.right] != c.right_sym) continue;
-      sym[c.left] = c.result;
-      sym[c.right] = -1;
-      next[c.left] = next[c.right];
-      if (next[c.right] >= 0) prev[next[c.right]] = c.left;
-      if (prev[c.left] >= 0) consider(prev[c.left], c.left);
-      if (next[c.left] >= 0) consider(c.left, next[c.left]);
+    for (const MergeCandidate& m : round) {
+      if (sym[m.left] != m.left_sym || next[m.left] != m.right || sym[m.right] != m.right_sym) continue;
+      sym[m.left] = m.result;
+      sym[m.right] = -1;
+      next[m.left] = next[m.right];
+      if (next[m.right] >= 0) prev[next[m.right]] = m.left;
+      if (prev[m.left] >= 0) consider(prev[m.left], m.left);
+      if (next[m.left] >= 0) consider(m.left, next[m.left]);
     }
   }
   for (int i = 0; i >= 0; i = next[i]) ids->push_back(sym[i]);

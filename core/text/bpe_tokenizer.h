@@ -7,7 +7,8 @@
 //  3. each piece's UTF-8 bytes are mapped to GPT-2's printable characters
 //     (ByteToUnicode) and merged by BPE: repeatedly the adjacent pair with
 //     the lowest merge rank, every occurrence left to right.
-// Results per piece are cached.
+// Results per piece are cached (shared by all calls; each Encode reads the
+// cache under one shared lock and adds its new pieces at the end).
 #ifndef BINQ_CORE_TEXT_BPE_TOKENIZER_H_
 #define BINQ_CORE_TEXT_BPE_TOKENIZER_H_
 
@@ -20,6 +21,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -97,11 +99,17 @@ class BpeTokenizer final : public Tokenizer {
     int32_t result;
   };
 
+  // Piece → ids; most pieces are one to three tokens.
+  using PieceCache = absl::flat_hash_map<std::string, absl::InlinedVector<int32_t, 4>>;
+
   BpeTokenizer() = default;
-  // Appends the ids of the non-added text `text` (valid UTF-8).
-  void EncodeOrdinary(absl::string_view text, std::vector<int32_t>* ids) const;
+  // Appends the ids of the non-added text `text` (valid UTF-8); pieces missing
+  // from cache_ are looked up in, or added to, `fresh`.
+  void EncodeOrdinary(absl::string_view text, PieceCache* fresh, std::vector<int32_t>* ids) const
+      ABSL_SHARED_LOCKS_REQUIRED(cache_mu_);
   // Appends the BPE ids of one pre-token.
-  void EncodePiece(absl::string_view piece, std::vector<int32_t>* ids) const;
+  void EncodePiece(absl::string_view piece, PieceCache* fresh, std::vector<int32_t>* ids) const
+      ABSL_SHARED_LOCKS_REQUIRED(cache_mu_);
   void MergePiece(absl::string_view piece, std::vector<int32_t>* ids) const;
 
   int32_t bos_id_ = -1;
@@ -119,7 +127,7 @@ class BpeTokenizer final : public Tokenizer {
   static constexpr size_t kMaxCacheEntries = 1 << 20;  // then the cache starts over
   static constexpr size_t kMaxCachedPieceBytes = 256;  // longer pieces are not cached
   mutable absl::Mutex cache_mu_;
-  mutable absl::flat_hash_map<std::string, std::vector<int32_t>> cache_ ABSL_GUARDED_BY(cache_mu_);
+  mutable PieceCache cache_ ABSL_GUARDED_BY(cache_mu_);
 };
 
 // GPT-2's reversible byte → printable character map (as UTF-8 strings):

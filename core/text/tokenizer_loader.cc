@@ -86,18 +86,19 @@ struct SpecialTokens {
       if (!j.contains(name)) continue;
       BINQ_ASSIGN_OR_RETURN(content, TokenContent(j[name], file, name));
     }
-    if (j.contains("additional_special_tokens")) {
-      const json& list = j["additional_special_tokens"];
-      if (!list.is_array() && !list.is_null()) {
-        return absl::DataLossError(absl::StrCat(file, ": additional_special_tokens must be a list"));
+    // transformers 5 writes additional_special_tokens as extra_special_tokens.
+    for (const char* key : {"additional_special_tokens", "extra_special_tokens"}) {
+      if (!j.contains(key) || j[key].is_null()) continue;
+      const json& list = j[key];
+      if (!list.is_array()) {
+        // (A dict form of extra_special_tokens names model-specific tokens, not matched in text.)
+        if (list.is_object()) continue;
+        return absl::DataLossError(absl::StrCat(file, ": ", key, " must be a list"));
       }
       additional.clear();
-      if (list.is_array()) {
-        for (const json& value : list) {
-          BINQ_ASSIGN_OR_RETURN(std::optional<std::string> content,
-                                TokenContent(value, file, "additional_special_tokens"));
-          if (content.has_value()) additional.push_back(*content);
-        }
+      for (const json& value : list) {
+        BINQ_ASSIGN_OR_RETURN(std::optional<std::string> content, TokenContent(value, file, key));
+        if (content.has_value()) additional.push_back(*content);
       }
     }
     return absl::OkStatus();
@@ -184,8 +185,11 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> LoadBpeTokenizer(const std::string
       }
     }
   }
-  if (special_map.has_value()) BINQ_RETURN_IF_ERROR(special.Apply(*special_map, special_map_path));
-  if (added_json.has_value()) {
+  // The legacy files count only for a tokenizer_config.json without
+  // added_tokens_decoder (saved before transformers 4.34), as in transformers.
+  const bool legacy = !(tokenizer_config.has_value() && tokenizer_config->contains("added_tokens_decoder"));
+  if (legacy && special_map.has_value()) BINQ_RETURN_IF_ERROR(special.Apply(*special_map, special_map_path));
+  if (legacy && added_json.has_value()) {
     for (const auto& [content, value] : added_json->items()) {
       if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > INT32_MAX) {
         return absl::DataLossError(absl::StrCat(added_path, ": '", content, "' must map to an id >= 0"));

@@ -8,8 +8,11 @@
 //   tokenizer_config.json    optional: special tokens, add_bos_token,
 //                            added_tokens_decoder, tokenizer_class;
 //   special_tokens_map.json  optional: overrides the special tokens of
-//                            tokenizer_config.json (as in transformers);
+//                            tokenizer_config.json;
 //   added_tokens.json        optional: extra tokens {content: id};
+//                            these two only when tokenizer_config.json has no
+//                            added_tokens_decoder (older saves), as in
+//                            transformers (4.34 and later);
 //   config.json              optional: model_type.
 // tokenizer.json is not read: the slow tokenizer ignores it too.
 //

@@ -106,7 +106,11 @@ TEST_F(TokenizerLoaderTest, SpecialTokensMapOverridesTokenizerConfig) {
   EXPECT_EQ(Ids(*t, "<pad>").size(), 3u);  // no longer special
 }
 
+// Expected ids as transformers 5.23 gives them for the same directories.
 TEST_F(TokenizerLoaderTest, AddedTokensGetTheirIds) {
+  // New-style config: added_tokens_decoder has the ids; added_tokens.json is
+  // then not read (<|tool|> stays plain text); a special token in neither
+  // the vocabulary nor the decoder gets the next free id.
   const std::string gpt2 = Gpt2Dir();
   testing::WriteTextFile(gpt2 + "/tokenizer_config.json", R"({
     "added_tokens_decoder": {"50257": {"content": "<|im_start|>", "special": true}},
@@ -114,9 +118,16 @@ TEST_F(TokenizerLoaderTest, AddedTokensGetTheirIds) {
   testing::WriteTextFile(gpt2 + "/added_tokens.json", R"({"<|tool|>": 50300})");
   BINQ_ASSERT_OK_AND_ASSIGN(auto t, LoadBpeTokenizer(gpt2));
   EXPECT_EQ(t->TokenToId("<|im_start|>"), 50257);
-  EXPECT_EQ(t->TokenToId("<|tool|>"), 50300);
-  EXPECT_EQ(t->TokenToId("<|pad|>"), 50301);  // not in the vocabulary: the next free id
-  EXPECT_THAT(Ids(*t, "<|im_start|><|tool|><|pad|>"), ElementsAre(50257, 50300, 50301));
+  EXPECT_EQ(t->TokenToId("<|pad|>"), 50258);
+  EXPECT_EQ(t->TokenToId("<|tool|>"), std::nullopt);
+  EXPECT_THAT(Ids(*t, "<|im_start|><|tool|><|pad|>"), ElementsAre(50257, 27, 91, 25981, 91, 29, 50258));
+  // Legacy config (no added_tokens_decoder): added_tokens.json counts.
+  testing::WriteTextFile(gpt2 + "/tokenizer_config.json", R"({"pad_token": "<|pad|>"})");
+  testing::WriteTextFile(gpt2 + "/added_tokens.json", R"({"<|tool|>": 50257, "<|x|>": 50258})");
+  BINQ_ASSERT_OK_AND_ASSIGN(auto legacy, LoadBpeTokenizer(gpt2));
+  EXPECT_EQ(legacy->TokenToId("<|pad|>"), 50259);
+  EXPECT_EQ(legacy->vocab_size(), 50260);
+  EXPECT_THAT(Ids(*legacy, "a<|tool|>b<|pad|>"), ElementsAre(64, 50257, 65, 50259));
 }
 
 TEST_F(TokenizerLoaderTest, MissingThingsAreNamed) {
