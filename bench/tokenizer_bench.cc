@@ -8,13 +8,12 @@
 //   unique       a text whose words are all different (every piece misses the
 //                cache: BPE-bound)
 //   binq-bench-tokenizer [--tokenizer DIR] [--mb 11] [--seed 1]
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <iostream>
 #include <random>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "absl/strings/str_format.h"
 #include "core/text/bpe_tokenizer.h"
@@ -32,14 +31,26 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 // Zipf-distributed words with " @-@ " / " @,@ " joins, numbers, quotes, a
 // little non-ASCII, and " \n " line ends.
 std::string WikiLikeText(size_t bytes, uint32_t seed) {
-  static const char* kWords[] = {
-      "the", "of", "and", "in", "to", "a", "was", "The", "is", "for", "on", "as", "with", "by", "he", "that",
-      "at", "from", "his", "it", "an", "were", "which", "are", "also", "had", "first", "be", "this", "its",
-      "season", "game", "after", "their", "one", "film", "new", "two", "album", "war", "team", "song",
-      "ship", "during", "time", "would", "been", "played", "released", "Valkyria", "Chronicles", "storm",
-      "tropical", "hurricane", "episode", "character", "government", "American", "British", "between",
-      "Kingdom", "television", "commissioned", "approximately", "subsequently", "naval", "infantry", "café",
-      "Zürich", "São", "Paulo", "Ōsaka", "Москва", "北京", "don't", "it's", "they've", "we'll"};
+  static const char* kWords[] = {"the",          "of",         "and",          "in",
+                                 "to",           "a",          "was",          "The",
+                                 "is",           "for",        "on",           "as",
+                                 "with",         "by",         "he",           "that",
+                                 "at",           "from",       "his",          "it",
+                                 "an",           "were",       "which",        "are",
+                                 "also",         "had",        "first",        "be",
+                                 "this",         "its",        "season",       "game",
+                                 "after",        "their",      "one",          "film",
+                                 "new",          "two",        "album",        "war",
+                                 "team",         "song",       "ship",         "during",
+                                 "time",         "would",      "been",         "played",
+                                 "released",     "Valkyria",   "Chronicles",   "storm",
+                                 "tropical",     "hurricane",  "episode",      "character",
+                                 "government",   "American",   "British",      "between",
+                                 "Kingdom",      "television", "commissioned", "approximately",
+                                 "subsequently", "naval",      "infantry",     "café",
+                                 "Zürich",       "São",        "Paulo",        "Ōsaka",
+                                 "Москва",       "北京",       "don't",        "it's",
+                                 "they've",      "we'll"};
   const int n = sizeof(kWords) / sizeof(kWords[0]);
   std::mt19937 rng(seed);
   std::vector<double> weights(n);

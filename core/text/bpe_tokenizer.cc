@@ -97,9 +97,11 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromFiles(const std:
   return FromContents(vocab, merges, std::move(options), vocab_path, merges_path);
 }
 
-absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromContents(
-    absl::string_view vocab_json, absl::string_view merges_txt, BpeOptions options,
-    absl::string_view vocab_name, absl::string_view merges_name) {
+absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromContents(absl::string_view vocab_json,
+                                                                         absl::string_view merges_txt,
+                                                                         BpeOptions options,
+                                                                         absl::string_view vocab_name,
+                                                                         absl::string_view merges_name) {
   std::unique_ptr<BpeTokenizer> t(new BpeTokenizer());
 
   // vocab.json: {"token": id, ...}.
@@ -131,8 +133,8 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromContents(
   absl::flat_hash_map<std::string, int32_t> added;
   for (const AddedToken& token : options.added_tokens) {
     if (token.content.empty() || !ValidateUtf8(token.content).ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("added token with id ", token.id,
-                                                     ": needs a non-empty UTF-8 content"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("added token with id ", token.id, ": needs a non-empty UTF-8 content"));
     }
     if (added.contains(token.content)) continue;
     int32_t id = token.id;
@@ -153,9 +155,10 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromContents(
   for (int b = 0; b < 256; ++b) {
     auto it = t->vocab_.find(ByteToUnicode()[b]);
     if (it == t->vocab_.end()) {
-      return absl::DataLossError(absl::StrFormat("%s: no token for byte 0x%02x ('%s'); not a byte-level BPE "
-                                                 "vocabulary",
-                                                 vocab_name, b, ByteToUnicode()[b]));
+      return absl::DataLossError(
+          absl::StrFormat("%s: no token for byte 0x%02x ('%s'); not a byte-level BPE "
+                          "vocabulary",
+                          vocab_name, b, ByteToUnicode()[b]));
     }
     t->byte_ids_[b] = it->second;
   }
@@ -169,8 +172,8 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromContents(
     if (line.empty() || (line_number == 1 && absl::StartsWith(line, "#version"))) continue;
     const std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
     if (parts.size() != 2 || parts[0].empty() || parts[1].empty()) {
-      return absl::DataLossError(absl::StrCat(merges_name, ":", line_number, ": expected 'left right', got '",
-                                              line, "'"));
+      return absl::DataLossError(
+          absl::StrCat(merges_name, ":", line_number, ": expected 'left right', got '", line, "'"));
     }
     const int32_t this_rank = rank++;
     auto left = t->vocab_.find(parts[0]);
@@ -180,8 +183,8 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromContents(
     if (left == t->vocab_.end() || right == t->vocab_.end()) continue;
     auto result = t->vocab_.find(absl::StrCat(parts[0], parts[1]));
     if (result == t->vocab_.end()) {
-      return absl::DataLossError(absl::StrCat(merges_name, ":", line_number, ": '", line, "' makes '", parts[0],
-                                              parts[1], "', which is not in ", vocab_name));
+      return absl::DataLossError(absl::StrCat(merges_name, ":", line_number, ": '", line, "' makes '",
+                                              parts[0], parts[1], "', which is not in ", vocab_name));
     }
     t->merges_[PairKey(left->second, right->second)] = Merge{this_rank, result->second};
   }
@@ -250,7 +253,8 @@ absl::StatusOr<std::vector<int32_t>> BpeTokenizer::Encode(absl::string_view text
   return ids;
 }
 
-void BpeTokenizer::EncodeOrdinary(absl::string_view text, PieceCache* fresh, std::vector<int32_t>* ids) const {
+void BpeTokenizer::EncodeOrdinary(absl::string_view text, PieceCache* fresh,
+                                  std::vector<int32_t>* ids) const {
   Gpt2PretokenIterator pieces(text);
   absl::string_view piece;
   while (pieces.Next(&piece)) EncodePiece(piece, fresh, ids);

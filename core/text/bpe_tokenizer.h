@@ -57,8 +57,9 @@ class BpeTokenizer final : public Tokenizer {
   // id, a byte without its token, a merge line without two parts or whose
   // result is not in the vocabulary. INVALID_ARGUMENT for a bad option (an
   // added token with an empty content, a BOS token that is not a token).
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<BpeTokenizer>> FromFiles(
-      const std::string& vocab_path, const std::string& merges_path, BpeOptions options = {});
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<BpeTokenizer>> FromFiles(const std::string& vocab_path,
+                                                                               const std::string& merges_path,
+                                                                               BpeOptions options = {});
 
   // The same from the files' contents; `vocab_name` and `merges_name` name
   // them in errors.
@@ -114,14 +115,14 @@ class BpeTokenizer final : public Tokenizer {
 
   int32_t bos_id_ = -1;
   bool add_bos_ = false;
-  absl::flat_hash_map<std::string, int32_t> vocab_;           // byte-mapped token → id
-  absl::flat_hash_map<uint64_t, Merge> merges_;               // (left id << 32 | right id) → merge
-  std::array<int32_t, 256> byte_ids_{};                       // id of each single byte
-  std::vector<std::string> token_bytes_;                      // id → raw bytes (added: content)
-  std::vector<bool> known_id_;                                // id → in vocab or added
-  std::vector<AddedToken> added_tokens_;                      // with their final ids
-  absl::flat_hash_map<std::string, int32_t> added_;           // content → id
-  std::array<bool, 256> added_first_byte_{};                  // a content starts with this byte
+  absl::flat_hash_map<std::string, int32_t> vocab_;  // byte-mapped token → id
+  absl::flat_hash_map<uint64_t, Merge> merges_;      // (left id << 32 | right id) → merge
+  std::array<int32_t, 256> byte_ids_{};              // id of each single byte
+  std::vector<std::string> token_bytes_;             // id → raw bytes (added: content)
+  std::vector<bool> known_id_;                       // id → in vocab or added
+  std::vector<AddedToken> added_tokens_;             // with their final ids
+  absl::flat_hash_map<std::string, int32_t> added_;  // content → id
+  std::array<bool, 256> added_first_byte_{};         // a content starts with this byte
   size_t longest_added_ = 0;
 
   static constexpr size_t kMaxCacheEntries = 1 << 20;  // then the cache starts over

@@ -37,8 +37,8 @@ class Tokenizer {
   // The text of `ids` (invalid UTF-8 from partial tokens replaced by U+FFFD,
   // ids the tokenizer does not know skipped).
   virtual std::string Decode(absl::Span<const int32_t> ids) const = 0;
-  virtual int32_t bos_id() const = 0;   // -1 when there is none
-  virtual bool adds_bos() const = 0;    // the HF tokenizer prepends BOS on every call
+  virtual int32_t bos_id() const = 0;      // -1 when there is none
+  virtual bool adds_bos() const = 0;       // the HF tokenizer prepends BOS on every call
   virtual int64_t vocab_size() const = 0;  // one past the largest id
 };
 

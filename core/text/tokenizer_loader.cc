@@ -55,14 +55,16 @@ absl::StatusOr<std::optional<std::string>> TokenContent(const json& value, const
   if (value.is_object() && value.contains("content") && value["content"].is_string()) {
     for (const char* flag : {"lstrip", "rstrip", "single_word"}) {
       if (value.contains(flag) && value[flag].is_boolean() && value[flag].get<bool>()) {
-        return absl::UnimplementedError(absl::StrCat(file, ": ", field, " '", value["content"].get<std::string>(),
-                                                     "' has ", flag, "=true, which binq does not implement"));
+        return absl::UnimplementedError(absl::StrCat(file, ": ", field, " '",
+                                                     value["content"].get<std::string>(), "' has ", flag,
+                                                     "=true, which binq does not implement"));
       }
     }
     return std::optional<std::string>(value["content"].get<std::string>());
   }
-  return absl::DataLossError(absl::StrCat(file, ": ", field, " must be a string, an object with a string "
-                                                              "'content', or null; got ",
+  return absl::DataLossError(absl::StrCat(file, ": ", field,
+                                          " must be a string, an object with a string "
+                                          "'content', or null; got ",
                                           value.dump()));
 }
 
@@ -107,7 +109,8 @@ struct SpecialTokens {
 
 absl::StatusOr<bool> OptionalBool(const json& j, const std::string& key, const std::string& file) {
   if (!j.contains(key) || j[key].is_null()) return false;
-  if (!j[key].is_boolean()) return absl::DataLossError(absl::StrCat(file, ": ", key, " must be true or false"));
+  if (!j[key].is_boolean())
+    return absl::DataLossError(absl::StrCat(file, ": ", key, " must be true or false"));
   return j[key].get<bool>();
 }
 
@@ -122,11 +125,13 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> LoadBpeTokenizer(const std::string
   for (const std::string& path : {vocab_path, merges_path}) {
     if (IsFile(path)) continue;
     if (IsFile(dir + "tokenizer.model")) {
-      return absl::UnimplementedError(absl::StrCat(model_dir, " has a SentencePiece tokenizer.model; binq reads "
-                                                              "only byte-level BPE (vocab.json + merges.txt) so far"));
+      return absl::UnimplementedError(absl::StrCat(model_dir,
+                                                   " has a SentencePiece tokenizer.model; binq reads "
+                                                   "only byte-level BPE (vocab.json + merges.txt) so far"));
     }
-    return absl::NotFoundError(absl::StrCat(path, ": not found (a byte-level BPE tokenizer needs vocab.json and "
-                                                  "merges.txt; tokenizer.json alone is not read)"));
+    return absl::NotFoundError(absl::StrCat(path,
+                                            ": not found (a byte-level BPE tokenizer needs vocab.json and "
+                                            "merges.txt; tokenizer.json alone is not read)"));
   }
 
   const std::string config_path = dir + "config.json";

@@ -64,6 +64,7 @@ const uint8_t* ClassTableFor(char32_t cp) { return Table().index[cp >> 8]; }
 #define S CharClass::kSpace
 #define O CharClass::kOther
 // ASCII, checked against the generated ranges by the tests.
+// clang-format off
 const CharClass kAsciiClass[128] = {
     O, O, O, O, O, O, O, O, O, S, S, S, S, S, O, O,  // 0x00: \t \n \v \f \r
     O, O, O, O, O, O, O, O, O, O, O, O, O, O, O, O,  // 0x10 (0x1C-0x1F are not \s in `regex`)
@@ -74,6 +75,7 @@ const CharClass kAsciiClass[128] = {
     O, L, L, L, L, L, L, L, L, L, L, L, L, L, L, L,  // 0x60: ` a-o
     L, L, L, L, L, L, L, L, L, L, L, O, O, O, O, O,  // 0x70: p-z, DEL
 };
+// clang-format on
 #undef L
 #undef N
 #undef S
@@ -83,10 +85,14 @@ const CharClass kAsciiClass[128] = {
 
 CharClassRanges RangesOf(CharClass c) {
   switch (c) {
-    case CharClass::kLetter: return {kLetterRanges, Count(kLetterRanges)};
-    case CharClass::kNumber: return {kNumberRanges, Count(kNumberRanges)};
-    case CharClass::kSpace: return {kSpaceRanges, Count(kSpaceRanges)};
-    case CharClass::kOther: break;
+    case CharClass::kLetter:
+      return {kLetterRanges, Count(kLetterRanges)};
+    case CharClass::kNumber:
+      return {kNumberRanges, Count(kNumberRanges)};
+    case CharClass::kSpace:
+      return {kSpaceRanges, Count(kSpaceRanges)};
+    case CharClass::kOther:
+      break;
   }
   return {nullptr, 0};
 }

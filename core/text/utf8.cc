@@ -75,8 +75,8 @@ absl::Status ValidateUtf8(absl::string_view text) {
       const char* why = error == Utf8Error::kInvalidStart          ? "invalid start byte"
                         : error == Utf8Error::kInvalidContinuation ? "invalid continuation byte"
                                                                    : "unexpected end of data";
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "text is not valid UTF-8 at byte offset %d (byte 0x%02x: %s)", i, p[i], why));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("text is not valid UTF-8 at byte offset %d (byte 0x%02x: %s)", i, p[i], why));
     }
     i += length;
   }

@@ -31,8 +31,8 @@ inline int DecodeUtf8(const unsigned char* p, char32_t* cp) {
     return 2;
   }
   if (b0 < 0xF0) {
-    *cp = (static_cast<char32_t>(b0 & 0x0F) << 12) | (static_cast<char32_t>(p[1] & 0x3F) << 6) |
-          (p[2] & 0x3F);
+    *cp =
+        (static_cast<char32_t>(b0 & 0x0F) << 12) | (static_cast<char32_t>(p[1] & 0x3F) << 6) | (p[2] & 0x3F);
     return 3;
   }
   *cp = (static_cast<char32_t>(b0 & 0x07) << 18) | (static_cast<char32_t>(p[1] & 0x3F) << 12) |

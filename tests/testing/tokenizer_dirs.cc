@@ -1,11 +1,10 @@
 #include "tests/testing/tokenizer_dirs.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "nlohmann/json.hpp"
 
@@ -15,8 +14,8 @@ namespace {
 constexpr int kGpt2VocabSize = 50257;
 
 nlohmann::json AddedToken(const std::string& content) {
-  return {{"content", content}, {"single_word", false}, {"lstrip", false}, {"rstrip", false},
-          {"normalized", true}, {"__type", "AddedToken"}};
+  return {{"content", content}, {"single_word", false}, {"lstrip", false},
+          {"rstrip", false},    {"normalized", true},   {"__type", "AddedToken"}};
 }
 
 }  // namespace
@@ -54,14 +53,20 @@ void MakeOptStyleTokenizerDir(const std::string& dir) {
   for (const auto& [token, id] : gpt2.items()) vocab[token] = OptStyleId(id.get<int>());
   WriteTextFile(dir + "/vocab.json", vocab.dump());
   WriteTextFile(dir + "/merges.txt", ReadTextFile(Gpt2BpeDataDir() + "/merges.txt"));
-  const nlohmann::json config = {{"errors", "replace"},        {"unk_token", AddedToken("</s>")},
-                                 {"bos_token", AddedToken("</s>")}, {"eos_token", AddedToken("</s>")},
-                                 {"pad_token", AddedToken("<pad>")}, {"add_prefix_space", false},
-                                 {"add_bos_token", true},         {"special_tokens_map_file", nullptr},
+  const nlohmann::json config = {{"errors", "replace"},
+                                 {"unk_token", AddedToken("</s>")},
+                                 {"bos_token", AddedToken("</s>")},
+                                 {"eos_token", AddedToken("</s>")},
+                                 {"pad_token", AddedToken("<pad>")},
+                                 {"add_prefix_space", false},
+                                 {"add_bos_token", true},
+                                 {"special_tokens_map_file", nullptr},
                                  {"name_or_path", "patrickvonplaten/opt-30b"}};
   WriteTextFile(dir + "/tokenizer_config.json", config.dump(2));
-  const nlohmann::json special = {{"bos_token", AddedToken("</s>")}, {"eos_token", AddedToken("</s>")},
-                                  {"unk_token", AddedToken("</s>")}, {"pad_token", AddedToken("<pad>")}};
+  const nlohmann::json special = {{"bos_token", AddedToken("</s>")},
+                                  {"eos_token", AddedToken("</s>")},
+                                  {"unk_token", AddedToken("</s>")},
+                                  {"pad_token", AddedToken("<pad>")}};
   WriteTextFile(dir + "/special_tokens_map.json", special.dump(2));
   WriteTextFile(dir + "/config.json", R"({"model_type": "opt", "vocab_size": 50272})");
 }

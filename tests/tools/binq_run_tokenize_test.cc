@@ -1,10 +1,10 @@
 // `binq-run tokenize` as a user runs it: the real binary, text on stdin, ids
 // on stdout; errors with their exit codes and messages.
-#include <string>
-#include <vector>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_join.h"
 #include "core/text/tokenizer_loader.h"
@@ -83,7 +83,8 @@ TEST_F(BinqRunTokenizeTest, MatchesTheLibraryOnALargeInput) {
 TEST_F(BinqRunTokenizeTest, MissingDirectoryIsNotFound) {
   const ProcessResult r = Tokenize(root_ + "/no-such-model", "Hello");
   EXPECT_EQ(r.exit_code, 3);
-  EXPECT_THAT(r.err, HasSubstr("binq-run tokenize: error: tokenizer directory " + root_ + "/no-such-model: not found"));
+  EXPECT_THAT(r.err, HasSubstr("binq-run tokenize: error: tokenizer directory " + root_ +
+                               "/no-such-model: not found"));
   EXPECT_EQ(r.out, "");
 }
 
@@ -95,9 +96,11 @@ TEST_F(BinqRunTokenizeTest, MissingMergesIsNotFound) {
 }
 
 TEST_F(BinqRunTokenizeTest, InvalidUtf8IsRejected) {
-  const ProcessResult r = Tokenize(gpt2_, "caf\xC3" "e au lait");
+  const ProcessResult r = Tokenize(gpt2_, "caf\xC3\x65 au lait");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("stdin: text is not valid UTF-8 at byte offset 3 (byte 0xc3: invalid continuation byte)"));
+  EXPECT_THAT(
+      r.err,
+      HasSubstr("stdin: text is not valid UTF-8 at byte offset 3 (byte 0xc3: invalid continuation byte)"));
   EXPECT_EQ(r.out, "");
 }
 

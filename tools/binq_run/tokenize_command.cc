@@ -10,7 +10,8 @@
 namespace binq::tools {
 
 absl::Status RunTokenizeCommand(const TokenizeCommand& command, std::istream& in, std::ostream& out) {
-  BINQ_ASSIGN_OR_RETURN(std::unique_ptr<core::Tokenizer> tokenizer, core::LoadTokenizer(command.tokenizer_dir));
+  BINQ_ASSIGN_OR_RETURN(std::unique_ptr<core::Tokenizer> tokenizer,
+                        core::LoadTokenizer(command.tokenizer_dir));
   if (command.add_bos && tokenizer->bos_id() < 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("--add-bos: the tokenizer in ", command.tokenizer_dir, " has no BOS token"));

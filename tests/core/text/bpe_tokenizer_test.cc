@@ -4,12 +4,12 @@
 // tokens, decoding, errors, the cache and concurrent use.
 #include "core/text/bpe_tokenizer.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -81,11 +81,11 @@ TEST(BpeTokenizer, KnownIds) {
 TEST(BpeTokenizer, ByteToUnicodeIsGpt2sMap) {
   const auto& map = ByteToUnicode();
   EXPECT_EQ(map['A'], "A");
-  EXPECT_EQ(map[' '], "\xC4\xA0");     // Ġ = U+0120
-  EXPECT_EQ(map['\n'], "\xC4\x8A");    // Ċ = U+010A
-  EXPECT_EQ(map[0], "\xC4\x80");       // U+0100
-  EXPECT_EQ(map[0xAD], "\xC5\x83");    // soft hyphen → U+0143, the last one
-  EXPECT_EQ(map[0xE9], "\xC3\xA9");    // é stays
+  EXPECT_EQ(map[' '], "\xC4\xA0");   // Ġ = U+0120
+  EXPECT_EQ(map['\n'], "\xC4\x8A");  // Ċ = U+010A
+  EXPECT_EQ(map[0], "\xC4\x80");     // U+0100
+  EXPECT_EQ(map[0xAD], "\xC5\x83");  // soft hyphen → U+0143, the last one
+  EXPECT_EQ(map[0xE9], "\xC3\xA9");  // é stays
 }
 
 // The slow tokenizer merges in rounds: the lowest-ranked pair present, at
@@ -145,8 +145,8 @@ TEST(BpeTokenizer, ConcurrentEncodesAgree) {
   ASSERT_NE(t, nullptr);
   std::vector<std::string> texts;
   for (int i = 0; i < 8; ++i) {
-    texts.push_back(absl::StrCat("Thread text ", i, ": naïve café ", i * 7919, " 🙂 it's ", std::string(i, ' '),
-                                 "end"));
+    texts.push_back(absl::StrCat("Thread text ", i, ": naïve café ", i * 7919, " 🙂 it's ",
+                                 std::string(i, ' '), "end"));
   }
   std::vector<std::vector<int32_t>> expected;
   {
@@ -171,16 +171,17 @@ TEST(BpeTokenizer, ConcurrentEncodesAgree) {
 TEST(BpeTokenizer, InvalidUtf8IsRejectedWithItsOffset) {
   auto t = Gpt2();
   ASSERT_NE(t, nullptr);
-  EXPECT_THAT(t->Encode("valid start \xC3\x28 then junk"),
-              StatusIs(absl::StatusCode::kInvalidArgument,
-                       HasSubstr("not valid UTF-8 at byte offset 12 (byte 0xc3: invalid continuation byte)")));
+  EXPECT_THAT(
+      t->Encode("valid start \xC3\x28 then junk"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("not valid UTF-8 at byte offset 12 (byte 0xc3: invalid continuation byte)")));
   EXPECT_THAT(t->Encode("\xED\xA0\x80"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("offset 0")));
 }
 
 TEST(BpeTokenizer, AddedTokensAreCutOutLeftmostLongest) {
   BpeOptions options;
-  options.added_tokens = {{"<|endoftext|>", -1}, {"<x>", -1}, {"<x><y>", -1}, {"<zq", 60000}, {"q>", -1},
-                          {"bc", -1}};
+  options.added_tokens = {{"<|endoftext|>", -1}, {"<x>", -1}, {"<x><y>", -1},
+                          {"<zq", 60000},        {"q>", -1},  {"bc", -1}};
   auto t = Gpt2(options);
   ASSERT_NE(t, nullptr);
   // Ids: from the vocabulary, else the next free one, in order.
@@ -250,9 +251,10 @@ TEST(BpeTokenizer, MalformedFilesAreNamed) {
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("token 'b' has id \"one\"")));
   EXPECT_THAT(BpeTokenizer::FromContents(R"({"a": 0, "b": 1})", merges, {}),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("no token for byte 0x00")));
-  EXPECT_THAT(BpeTokenizer::FromContents(TinyVocab({"ab"}), "#version: 0.2\na b\na b c\n", {}, "vocab.json",
-                                         "m/merges.txt"),
-              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("m/merges.txt:3: expected 'left right', got 'a b c'")));
+  EXPECT_THAT(
+      BpeTokenizer::FromContents(TinyVocab({"ab"}), "#version: 0.2\na b\na b c\n", {}, "vocab.json",
+                                 "m/merges.txt"),
+      StatusIs(absl::StatusCode::kDataLoss, HasSubstr("m/merges.txt:3: expected 'left right', got 'a b c'")));
   EXPECT_THAT(BpeTokenizer::FromContents(TinyVocab({}), "a b\n", {}),
               StatusIs(absl::StatusCode::kDataLoss,
                        HasSubstr("merges.txt:1: 'a b' makes 'ab', which is not in vocab.json")));

@@ -3,11 +3,11 @@
 // comparison is in hf_crosscheck_test.cc).
 #include "core/text/gpt2_pretokenizer.h"
 
-#include <string>
-#include <vector>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
 
 namespace binq::core {
 namespace {

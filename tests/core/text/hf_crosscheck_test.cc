@@ -4,11 +4,11 @@
 // transformers' AutoTokenizer.from_pretrained(dir, use_fast=False) and a
 // plain BPE over Python `regex`'s pre-tokenization, and every id must match.
 // Needs the test Python (BINQ_PYTHON, .venv) with transformers and regex.
-#include <string>
-#include <vector>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_split.h"
 #include "core/text/bpe_tokenizer.h"
@@ -31,12 +31,14 @@ std::vector<nlohmann::json> ReferenceRows(const std::string& dir, std::string* s
   }
   const testing::ProcessResult probe = testing::RunProcess({python, "-c", "import transformers, regex"});
   if (probe.exit_code != 0) {
-    *skip_reason = python + " lacks transformers or regex (tools/dev/install_deps.sh installs them): " + probe.err;
+    *skip_reason =
+        python + " lacks transformers or regex (tools/dev/install_deps.sh installs them): " + probe.err;
     return {};
   }
   const std::string out = dir + "/reference.jsonl";
-  const testing::ProcessResult r = testing::RunProcess(
-      {python, std::string(BINQ_SOURCE_DIR) + "/tests/core/text/hf_crosscheck.py", "--tokenizer", dir, "--out", out});
+  const testing::ProcessResult r =
+      testing::RunProcess({python, std::string(BINQ_SOURCE_DIR) + "/tests/core/text/hf_crosscheck.py",
+                           "--tokenizer", dir, "--out", out});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::vector<nlohmann::json> rows;
   for (absl::string_view line : absl::StrSplit(testing::ReadTextFile(out), '\n', absl::SkipEmpty())) {

@@ -3,10 +3,10 @@
 // bad directory named in its error.
 #include "core/text/tokenizer_loader.h"
 
-#include <string>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "nlohmann/json.hpp"
 #include "tests/testing/status_matchers.h"
@@ -97,8 +97,9 @@ TEST_F(TokenizerLoaderTest, BosRule) {
 
 TEST_F(TokenizerLoaderTest, SpecialTokensMapOverridesTokenizerConfig) {
   const std::string opt = OptDir();
-  testing::WriteTextFile(opt + "/special_tokens_map.json",
-                         R"({"bos_token": "<s>", "pad_token": null, "additional_special_tokens": ["<unk>"]})");
+  testing::WriteTextFile(
+      opt + "/special_tokens_map.json",
+      R"({"bos_token": "<s>", "pad_token": null, "additional_special_tokens": ["<unk>"]})");
   BINQ_ASSERT_OK_AND_ASSIGN(auto t, LoadBpeTokenizer(opt));
   EXPECT_EQ(t->bos_id(), 0);
   EXPECT_THAT(Ids(*t, "x", true), ElementsAre(0, OptStyleId(87)));
@@ -131,11 +132,13 @@ TEST_F(TokenizerLoaderTest, AddedTokensGetTheirIds) {
 }
 
 TEST_F(TokenizerLoaderTest, MissingThingsAreNamed) {
-  EXPECT_THAT(LoadTokenizer(root_ + "/nope"),
-              StatusIs(absl::StatusCode::kNotFound, HasSubstr("tokenizer directory " + root_ + "/nope: not found")));
+  EXPECT_THAT(
+      LoadTokenizer(root_ + "/nope"),
+      StatusIs(absl::StatusCode::kNotFound, HasSubstr("tokenizer directory " + root_ + "/nope: not found")));
   const std::string gpt2 = Gpt2Dir();
   std::remove((gpt2 + "/merges.txt").c_str());
-  EXPECT_THAT(LoadTokenizer(gpt2), StatusIs(absl::StatusCode::kNotFound, HasSubstr(gpt2 + "/merges.txt: not found")));
+  EXPECT_THAT(LoadTokenizer(gpt2),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr(gpt2 + "/merges.txt: not found")));
   testing::WriteTextFile(gpt2 + "/tokenizer.model", "sentencepiece");
   EXPECT_THAT(LoadTokenizer(gpt2), StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("SentencePiece")));
 }
@@ -155,19 +158,22 @@ TEST_F(TokenizerLoaderTest, MalformedOrUnsupportedConfigsAreNamed) {
                        HasSubstr(config_path + ": tokenizer_class 'LlamaTokenizer' is not supported")));
   EXPECT_THAT(with("add_eos_token", true),
               StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("add_eos_token=true is not supported")));
-  EXPECT_THAT(with("add_prefix_space", true),
-              StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("add_prefix_space=true is not supported")));
+  EXPECT_THAT(with("add_prefix_space", true), StatusIs(absl::StatusCode::kUnimplemented,
+                                                       HasSubstr("add_prefix_space=true is not supported")));
   EXPECT_THAT(with("add_bos_token", "yes"),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("add_bos_token must be true or false")));
   EXPECT_THAT(with("pad_token", nlohmann::json{{"content", "<pad>"}, {"lstrip", true}}),
               StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("pad_token '<pad>' has lstrip=true")));
-  EXPECT_THAT(with("pad_token", 7), StatusIs(absl::StatusCode::kDataLoss, HasSubstr("pad_token must be a string")));
+  EXPECT_THAT(with("pad_token", 7),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("pad_token must be a string")));
   EXPECT_TRUE(with("tokenizer_class", "GPT2Tokenizer").ok());
   testing::WriteTextFile(config_path, "{broken");
-  EXPECT_THAT(LoadTokenizer(opt), StatusIs(absl::StatusCode::kDataLoss, HasSubstr(config_path + ": not valid JSON")));
+  EXPECT_THAT(LoadTokenizer(opt),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr(config_path + ": not valid JSON")));
   testing::WriteTextFile(config_path, original);
   testing::WriteTextFile(opt + "/vocab.json", "[]");
-  EXPECT_THAT(LoadTokenizer(opt), StatusIs(absl::StatusCode::kDataLoss, HasSubstr(opt + "/vocab.json: expected")));
+  EXPECT_THAT(LoadTokenizer(opt),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr(opt + "/vocab.json: expected")));
 }
 
 }  // namespace

@@ -3,11 +3,11 @@
 // `regex` module itself (the generator run again).
 #include "core/text/unicode_class.h"
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -60,11 +60,11 @@ TEST(UnicodeClass, SpotChecks) {
   EXPECT_EQ(ClassOf('a'), CharClass::kLetter);
   EXPECT_EQ(ClassOf('7'), CharClass::kNumber);
   EXPECT_EQ(ClassOf('\''), CharClass::kOther);
-  EXPECT_EQ(ClassOf(0), CharClass::kOther);         // NUL
-  EXPECT_EQ(ClassOf(0x1C), CharClass::kOther);      // str.isspace() says yes, `regex` \s says no
-  EXPECT_EQ(ClassOf(0x85), CharClass::kSpace);      // NEL
-  EXPECT_EQ(ClassOf(0xA0), CharClass::kSpace);      // NBSP
-  EXPECT_EQ(ClassOf(0x200B), CharClass::kOther);    // ZERO WIDTH SPACE is not White_Space
+  EXPECT_EQ(ClassOf(0), CharClass::kOther);       // NUL
+  EXPECT_EQ(ClassOf(0x1C), CharClass::kOther);    // str.isspace() says yes, `regex` \s says no
+  EXPECT_EQ(ClassOf(0x85), CharClass::kSpace);    // NEL
+  EXPECT_EQ(ClassOf(0xA0), CharClass::kSpace);    // NBSP
+  EXPECT_EQ(ClassOf(0x200B), CharClass::kOther);  // ZERO WIDTH SPACE is not White_Space
   EXPECT_EQ(ClassOf(0x2028), CharClass::kSpace);
   EXPECT_EQ(ClassOf(0x3000), CharClass::kSpace);
   EXPECT_EQ(ClassOf(0xE9), CharClass::kLetter);     // é
