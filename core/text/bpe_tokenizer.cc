@@ -275,7 +275,7 @@ void BpeTokenizer::EncodePiece(absl::string_view piece, PieceCache* fresh, std::
     if (it == fresh->end()) {
       const size_t first = ids->size();
       MergePiece(piece, ids);
-      fresh->try_emplace(piece, ids->begin() + first, ids->end());
+      if (fresh->size() < kMaxCacheEntries) fresh->try_emplace(piece, ids->begin() + first, ids->end());
       return;
     }
   }
