@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -174,13 +175,8 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> LoadBpeTokenizer(const std::string
     // {"50257": {"content": ..., "special": ..., ...}}: tokens with their ids.
     if (tc.contains("added_tokens_decoder") && tc["added_tokens_decoder"].is_object()) {
       for (const auto& [key, value] : tc["added_tokens_decoder"].items()) {
-        int32_t id;
-        try {
-          size_t used = 0;
-          const long parsed = std::stol(key, &used);
-          if (used != key.size() || parsed < 0 || parsed > INT32_MAX) throw std::out_of_range(key);
-          id = static_cast<int32_t>(parsed);
-        } catch (const std::exception&) {
+        int32_t id = -1;
+        if (!absl::SimpleAtoi(key, &id) || id < 0) {
           return absl::DataLossError(
               absl::StrCat(tokenizer_config_path, ": added_tokens_decoder key '", key, "' is not an id"));
         }

@@ -166,6 +166,8 @@ TEST_F(TokenizerLoaderTest, MalformedOrUnsupportedConfigsAreNamed) {
               StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("pad_token '<pad>' has lstrip=true")));
   EXPECT_THAT(with("pad_token", 7),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr("pad_token must be a string")));
+  EXPECT_THAT(with("added_tokens_decoder", nlohmann::json{{"x1", {{"content", "<a>"}}}}),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("added_tokens_decoder key 'x1' is not an id")));
   EXPECT_TRUE(with("tokenizer_class", "GPT2Tokenizer").ok());
   testing::WriteTextFile(config_path, "{broken");
   EXPECT_THAT(LoadTokenizer(opt),
