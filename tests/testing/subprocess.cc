@@ -32,11 +32,18 @@ std::string MakeTempDir() {
   return pattern;
 }
 
-ProcessResult RunProcess(const std::vector<std::string>& argv) {
+ProcessResult RunProcess(const std::vector<std::string>& argv) { return RunProcess(argv, ""); }
+
+ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& stdin_data) {
   const std::string dir = MakeTempDir();
-  const std::string out_path = dir + "/stdout", err_path = dir + "/stderr";
+  const std::string in_path = dir + "/stdin", out_path = dir + "/stdout", err_path = dir + "/stderr";
+  {
+    std::ofstream in(in_path, std::ios::binary);
+    in << stdin_data;
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, in_path.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   std::vector<char*> args;

@@ -15,7 +15,9 @@ struct ProcessResult {
 };
 
 // argv[0] is the program path. Output is collected through temp files.
+// stdin is empty (/dev/null) unless `stdin_data` is given.
 ProcessResult RunProcess(const std::vector<std::string>& argv);
+ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& stdin_data);
 
 // A fresh directory under the test's temp dir.
 std::string MakeTempDir();

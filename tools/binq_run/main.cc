@@ -2,6 +2,7 @@
 //   layer       quantize one linear layer from a safetensors file
 //   compare     every technique on one layer, side by side
 //   make-layer  write a synthetic layer case
+//   tokenize    print the token ids of stdin
 // Exceptions are caught only here and at the LibTorch boundary.
 #include <iostream>
 #include <string>
@@ -16,6 +17,7 @@
 #include "tools/binq_run/layer_command.h"
 #include "tools/binq_run/make_layer_command.h"
 #include "tools/binq_run/report_table.h"
+#include "tools/binq_run/tokenize_command.h"
 
 namespace binq::tools {
 namespace {
@@ -114,6 +116,15 @@ int Main(int argc, char** argv) {
   make_app->add_option("--tokens", make.tokens, "rows of X (default 4·cols)");
   make_app->add_option("--seed", make.seed, "generator seed")->capture_default_str();
 
+  TokenizeCommand tokenize;
+  CLI::App* tokenize_app = app.add_subcommand(
+      "tokenize", "Read all of stdin as one text and print its token ids on one line, separated by "
+                  "spaces (no special tokens unless --add-bos).");
+  tokenize_app->add_option("--tokenizer", tokenize.tokenizer_dir,
+                           "checkpoint directory with vocab.json and merges.txt (GPT-2, OPT)")
+      ->required();
+  tokenize_app->add_flag("--add-bos", tokenize.add_bos, "prepend the tokenizer's BOS token (OPT: </s>, id 2)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -140,6 +151,11 @@ int Main(int argc, char** argv) {
     } else {
       std::cout << FormatComparisonTable(*rows);
     }
+    return kExitOk;
+  }
+  if (*tokenize_app) {
+    std::ios::sync_with_stdio(false);
+    if (absl::Status s = RunTokenizeCommand(tokenize, std::cin, std::cout); !s.ok()) return Fail("tokenize", s);
     return kExitOk;
   }
   if (absl::Status s = RunMakeLayerCommand(make); !s.ok()) return Fail("make-layer", s);

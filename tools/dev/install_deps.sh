@@ -12,7 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 TORCH_VERSION="${BINQ_TORCH_VERSION:-2.11.0}"
-PY_TEST_PACKAGES=(transformers==5.23.0 tokenizers==0.23.3 safetensors==0.8.0 numpy==2.4.6)
+# regex: core/text/unicode_tables.inc is generated from it and a test compares.
+PY_TEST_PACKAGES=(transformers==5.23.0 tokenizers==0.23.3 safetensors==0.8.0 numpy==2.4.6 regex==2026.11.15)
 DEB_PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   python3 python3-venv python3-pip
