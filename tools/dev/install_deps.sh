@@ -40,9 +40,11 @@ if [ "${BINQ_SKIP_TORCH:-0}" != 1 ]; then
     [ -x .venv/bin/python ] || "$PY" -m venv .venv
     .venv/bin/python -m pip install -q --disable-pip-version-check "torch==$TORCH_VERSION"
   fi
-  if ! .venv/bin/python -c "import transformers, tokenizers, safetensors" 2>/dev/null; then
+  # A stamp of the pinned list: reinstall only when the pins change.
+  if [ "$(cat .venv/.binq-python-packages 2>/dev/null)" != "${PY_TEST_PACKAGES[*]}" ]; then
     echo "binq: installing ${PY_TEST_PACKAGES[*]} into .venv (tests and tools/ scripts)"
     .venv/bin/python -m pip install -q --disable-pip-version-check "${PY_TEST_PACKAGES[@]}"
+    echo "${PY_TEST_PACKAGES[*]}" > .venv/.binq-python-packages
   fi
 fi
 echo "binq: dependencies ready"
