@@ -24,7 +24,7 @@ The whole pipeline, in order:
 
 Run from the repository root with the project's venv:
 
-  .venv/bin/python tools/tiny_model/train.py            # full run (~15 min, 2 cores)
+  .venv/bin/python tools/tiny_model/train.py            # full run (~15 CPU-minutes, 2 threads)
   .venv/bin/python tools/tiny_model/train.py --quick    # smoke test into a temp dir
 
 See tools/tiny_model/README.md.
@@ -302,7 +302,6 @@ def train_tokenizer(texts, model_dir, vocab_size):
       "add_eos_token": False,
       "add_prefix_space": False,
       "errors": "replace",
-      "model_max_length": 512,
       **special_map,
   }
   with open(os.path.join(model_dir, "tokenizer_config.json"), "w") as f:
