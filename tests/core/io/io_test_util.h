@@ -31,6 +31,10 @@ inline std::string ReadFileBytes(const std::string& path) {
 }
 
 inline void WriteFileBytes(const std::string& path, const std::string& bytes) {
+  // Unlink first: ext4 flushes a file truncated and rewritten in place
+  // (auto_da_alloc), which makes loops over damaged copies crawl.
+  std::error_code ec;
+  std::filesystem::remove(path, ec);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   ASSERT_TRUE(out.good()) << path;
