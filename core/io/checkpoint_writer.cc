@@ -8,7 +8,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <filesystem>
 #include <limits>
 #include <set>
 #include <utility>
@@ -87,9 +86,10 @@ absl::Status CopyFile(const std::string& from, const std::string& to) {
   return absl::OkStatus();
 }
 
-void RemoveTree(const std::string& path) {
-  std::error_code ec;  // best effort: nothing to report it to
-  std::filesystem::remove_all(path, ec);
+// Best effort: used where there is no caller left to tell (a destructor, or
+// after the new model is already in place).
+void RemoveTreeQuietly(const std::string& path) {
+  (void)RemoveTree(path);
 }
 
 }  // namespace
@@ -114,7 +114,7 @@ absl::StatusOr<std::unique_ptr<CheckpointWriter>> CheckpointWriter::Create(
 CheckpointWriter::~CheckpointWriter() {
   if (!committed_ && !temp_dir_.empty()) {
     for (Shard& shard : shards_) shard.fd.Close();
-    RemoveTree(temp_dir_);
+    RemoveTreeQuietly(temp_dir_);
   }
 }
 
@@ -214,10 +214,7 @@ absl::Status CheckpointWriter::MakeTempDir() {
     return absl::InvalidArgumentError(
         absl::StrCat(dir_, ": exists and is not a folder"));
   }
-  const std::string parent = ParentDir(dir_);
-  std::error_code ec;
-  std::filesystem::create_directories(parent, ec);
-  if (ec) return ErrnoStatus(ec.value(), parent, "cannot create folder");
+  BINQ_RETURN_IF_ERROR(MakeDirs(ParentDir(dir_)));
   std::string templ = absl::StrCat(dir_, ".tmp-XXXXXX");
   if (::mkdtemp(templ.data()) == nullptr) {
     return ErrnoStatus(errno, templ, "cannot create temp folder");
@@ -387,7 +384,7 @@ absl::Status CheckpointWriter::MoveIntoPlace() {
   if (::renameat2(AT_FDCWD, temp_dir_.c_str(), AT_FDCWD, dir_.c_str(),
                   RENAME_EXCHANGE) == 0) {
     BINQ_RETURN_IF_ERROR(Fail(SyncDir(ParentDir(dir_))));
-    RemoveTree(temp_dir_);
+    RemoveTreeQuietly(temp_dir_);
     return absl::OkStatus();
   }
   if (errno != EINVAL && errno != ENOSYS && errno != ENOTSUP) {
@@ -402,7 +399,7 @@ absl::Status CheckpointWriter::MoveIntoPlace() {
   }
   if (::rename(dir_.c_str(), aside.c_str()) != 0) {
     const int err = errno;
-    RemoveTree(aside);
+    RemoveTreeQuietly(aside);
     return Fail(ErrnoStatus(err, dir_, absl::StrCat("cannot move to ", aside)));
   }
   if (::rename(temp_dir_.c_str(), dir_.c_str()) != 0) {
@@ -412,7 +409,7 @@ absl::Status CheckpointWriter::MoveIntoPlace() {
                             absl::StrCat("cannot rename to ", dir_)));
   }
   BINQ_RETURN_IF_ERROR(Fail(SyncDir(ParentDir(dir_))));
-  RemoveTree(aside);
+  RemoveTreeQuietly(aside);
   return absl::OkStatus();
 }
 

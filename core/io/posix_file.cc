@@ -1,6 +1,7 @@
 #include "core/io/posix_file.h"
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -121,6 +122,49 @@ std::string ParentDir(const std::string& path) {
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
+}
+
+absl::Status MakeDirs(const std::string& dir) {
+  // Each prefix ending before a '/', then the whole path.
+  for (size_t end = dir.find('/', 1);; end = dir.find('/', end + 1)) {
+    const std::string prefix =
+        end == std::string::npos ? dir : dir.substr(0, end);
+    if (!prefix.empty() && ::mkdir(prefix.c_str(), 0755) != 0 &&
+        errno != EEXIST) {
+      return ErrnoStatus(errno, prefix, "cannot create folder");
+    }
+    if (end == std::string::npos) break;
+  }
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0) {
+    return ErrnoStatus(errno, dir, "cannot create folder");
+  }
+  if (!S_ISDIR(st.st_mode)) return ErrnoStatus(ENOTDIR, dir, "not a folder");
+  return absl::OkStatus();
+}
+
+namespace {
+
+// nftw's callback state: it takes a plain function, so the first failure is
+// passed back through its return value and errno.
+int RemoveEntry(const char* path, const struct stat*, int, struct FTW*) {
+  return ::remove(path) == 0 ? 0 : errno;
+}
+
+}  // namespace
+
+absl::Status RemoveTree(const std::string& path) {
+  struct stat st;
+  if (::lstat(path.c_str(), &st) != 0) {
+    return errno == ENOENT ? absl::OkStatus()
+                           : ErrnoStatus(errno, path, "cannot remove");
+  }
+  // Depth first (contents before their folder), without following links.
+  const int rc = ::nftw(path.c_str(), RemoveEntry, 16, FTW_DEPTH | FTW_PHYS);
+  if (rc != 0) {
+    return ErrnoStatus(rc > 0 ? rc : errno, path, "cannot remove");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status SyncDir(const std::string& dir) {

@@ -83,6 +83,19 @@ int PWriteAll(int fd, const void* data, size_t n, off_t offset);
 // The folder part of `path` ("." for a bare name, "/" for "/x").
 std::string ParentDir(const std::string& path);
 
+// Creates the folder `dir` and its missing parents (mode 0755, less the
+// umask). Errors as ErrnoStatus, naming the folder that could not be made.
+//
+// These two use POSIX calls, not std::filesystem: LibTorch's shared library
+// exports its own copy of std::filesystem, which a process linking both may
+// call instead of libstdc++'s, and its remove_all crashes there.
+[[nodiscard]] absl::Status MakeDirs(const std::string& dir);
+
+// Removes `path` and everything under it, not following symbolic links. A
+// missing `path` is fine. Errors as ErrnoStatus, naming what could not be
+// removed.
+[[nodiscard]] absl::Status RemoveTree(const std::string& path);
+
 // fsyncs the folder `dir`, so that entries created or renamed in it survive
 // a crash. Errors as ErrnoStatus, naming `dir`.
 [[nodiscard]] absl::Status SyncDir(const std::string& dir);
