@@ -75,8 +75,7 @@ absl::StatusOr<std::unique_ptr<CheckpointReader>> CheckpointReader::Open(
   };
   for (const auto& [file, format] : kCandidates) {
     if (!Exists(absl::StrCat(dir, "/", file))) continue;
-    std::unique_ptr<CheckpointReader> reader(
-        new CheckpointReader(dir, format));
+    std::unique_ptr<CheckpointReader> reader(new CheckpointReader(dir, format));
     const bool sharded = format == CheckpointFormat::kShardedSafetensors ||
                          format == CheckpointFormat::kShardedTorch;
     BINQ_RETURN_IF_ERROR(sharded ? reader->OpenSharded(file)
@@ -146,19 +145,19 @@ absl::Status CheckpointReader::OpenSharded(const std::string& index_file) {
     }
     const std::string shard = file.get<std::string>();
     if (!IsPlainFileName(shard)) {
-      return CorruptIndex(
-          index_path, absl::StrCat("weight_map entry '", name, "' names '",
-                                   shard, "', not a file in the folder"));
+      return CorruptIndex(index_path,
+                          absl::StrCat("weight_map entry '", name, "' names '",
+                                       shard, "', not a file in the folder"));
     }
     names_by_shard[shard].push_back(name);
   }
   for (const auto& [shard, names] : names_by_shard) {
     const std::string shard_path = absl::StrCat(dir_, "/", shard);
     if (!Exists(shard_path)) {
-      return absl::DataLossError(absl::StrCat(
-          index_path, ": lists shard ", shard, " (for tensor '", names[0],
-          "' and ", names.size() - 1, " more), but ", shard_path,
-          " does not exist (incomplete download?)"));
+      return absl::DataLossError(
+          absl::StrCat(index_path, ": lists shard ", shard, " (for tensor '",
+                       names[0], "' and ", names.size() - 1, " more), but ",
+                       shard_path, " does not exist (incomplete download?)"));
     }
     BINQ_ASSIGN_OR_RETURN(const Source source, OpenShard(shard));
     for (const std::string& name : names) {
@@ -166,9 +165,9 @@ absl::Status CheckpointReader::OpenSharded(const std::string& index_file) {
                                ? source.safetensors->Has(name)
                                : source.torch->Has(name);
       if (!present) {
-        return absl::DataLossError(absl::StrCat(
-            shard_path, ": no tensor '", name, "', which ", index_path,
-            " says it holds"));
+        return absl::DataLossError(absl::StrCat(shard_path, ": no tensor '",
+                                                name, "', which ", index_path,
+                                                " says it holds"));
       }
       tensors_.emplace(name, source);
     }

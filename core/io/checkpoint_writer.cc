@@ -88,9 +88,7 @@ absl::Status CopyFile(const std::string& from, const std::string& to) {
 
 // Best effort: used where there is no caller left to tell (a destructor, or
 // after the new model is already in place).
-void RemoveTreeQuietly(const std::string& path) {
-  (void)RemoveTree(path);
-}
+void RemoveTreeQuietly(const std::string& path) { (void)RemoveTree(path); }
 
 }  // namespace
 
@@ -140,22 +138,22 @@ absl::Status CheckpointWriter::Plan(std::vector<CheckpointTensorSpec> tensors) {
                          " has a negative dimension"));
       }
       if (!MultiplyChecked(numel, static_cast<uint64_t>(d), &numel)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "tensor '", name, "': shape ", ShapeString(spec.shape),
-            " is too large"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("tensor '", name, "': shape ", ShapeString(spec.shape),
+                         " is too large"));
       }
     }
     uint64_t nbytes;
     if (!MultiplyChecked(numel, DTypeSize(spec.dtype), &nbytes) ||
         nbytes > std::numeric_limits<uint64_t>::max() - total_bytes_) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "tensor '", name, "': shape ", ShapeString(spec.shape),
-          " is too large"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("tensor '", name, "': shape ", ShapeString(spec.shape),
+                       " is too large"));
     }
     if (layouts.empty() ||
         (!layouts.back().empty() &&
-         nbytes > options_.max_shard_bytes - std::min(shard_bytes,
-                                                      options_.max_shard_bytes))) {
+         nbytes > options_.max_shard_bytes -
+                      std::min(shard_bytes, options_.max_shard_bytes))) {
       layouts.emplace_back();
       shard_bytes = 0;
     }
@@ -182,16 +180,16 @@ absl::Status CheckpointWriter::Plan(std::vector<CheckpointTensorSpec> tensors) {
     std::vector<SafetensorsHeaderEntry>& layout = layouts[s];
     // Largest elements first keeps every offset a multiple of its element
     // size (the header is padded to 8), as the safetensors library does.
-    std::sort(layout.begin(), layout.end(),
-              [](const SafetensorsHeaderEntry& a,
-                 const SafetensorsHeaderEntry& b) {
-                const size_t sa = DTypeSize(a.dtype), sb = DTypeSize(b.dtype);
-                return sa != sb ? sa > sb : a.name < b.name;
-              });
+    std::sort(
+        layout.begin(), layout.end(),
+        [](const SafetensorsHeaderEntry& a, const SafetensorsHeaderEntry& b) {
+          const size_t sa = DTypeSize(a.dtype), sb = DTypeSize(b.dtype);
+          return sa != sb ? sa > sb : a.name < b.name;
+        });
     Shard shard;
-    shard.file = n == 1 ? kSingleFile
-                        : absl::StrFormat("model-%05d-of-%05d.safetensors",
-                                          s + 1, n);
+    shard.file =
+        n == 1 ? kSingleFile
+               : absl::StrFormat("model-%05d-of-%05d.safetensors", s + 1, n);
     BINQ_ASSIGN_OR_RETURN(
         shard.header,
         EncodeSafetensorsHeader(layout, metadata,
@@ -233,8 +231,9 @@ absl::Status CheckpointWriter::CopySideFiles() {
   struct stat st;
   if (::stat(from.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return absl::NotFoundError(
-        absl::StrCat(from, ": no such folder to copy config and tokenizer "
-                           "files from"));
+        absl::StrCat(from,
+                     ": no such folder to copy config and tokenizer "
+                     "files from"));
   }
   for (const char* file : kCheckpointSideFiles) {
     const std::string source = absl::StrCat(from, "/", file);
@@ -260,8 +259,8 @@ absl::Status CheckpointWriter::Fail(absl::Status status) {
 absl::Status CheckpointWriter::OpenShard(Shard& shard) {
   if (shard.fd.valid()) return absl::OkStatus();
   const std::string path = absl::StrCat(temp_dir_, "/", shard.file);
-  shard.fd = ScopedFd(::open(path.c_str(),
-                             O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  shard.fd = ScopedFd(
+      ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (!shard.fd.valid()) {
     return Fail(ErrnoStatus(errno, path, "cannot create"));
   }
@@ -304,14 +303,14 @@ absl::Status CheckpointWriter::Write(absl::string_view name, const void* data,
         absl::StrCat("tensor '", name, "' written twice"));
   }
   if (nbytes != p.nbytes || (data == nullptr && nbytes > 0)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "tensor '", name, "': ", nbytes, " bytes do not hold ",
-        DTypeName(p.dtype), " ", ShapeString(p.shape)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("tensor '", name, "': ", nbytes, " bytes do not hold ",
+                     DTypeName(p.dtype), " ", ShapeString(p.shape)));
   }
   Shard& shard = shards_[p.shard];
   BINQ_RETURN_IF_ERROR(OpenShard(shard));
-  if (const int err = PWriteAll(shard.fd.get(), data, nbytes,
-                                static_cast<off_t>(p.offset));
+  if (const int err =
+          PWriteAll(shard.fd.get(), data, nbytes, static_cast<off_t>(p.offset));
       err != 0) {
     return Fail(ErrnoStatus(err, absl::StrCat(temp_dir_, "/", shard.file),
                             absl::StrCat("cannot write '", name, "'")));
@@ -348,8 +347,8 @@ absl::Status CheckpointWriter::WriteSideFile(const std::string& file_name,
         "side file '", file_name,
         "' is not a plain file name, or is one of the weight files"));
   }
-  BINQ_RETURN_IF_ERROR(Fail(
-      WriteWholeFile(absl::StrCat(temp_dir_, "/", file_name), contents)));
+  BINQ_RETURN_IF_ERROR(
+      Fail(WriteWholeFile(absl::StrCat(temp_dir_, "/", file_name), contents)));
   if (std::find(copied_.begin(), copied_.end(), file_name) == copied_.end()) {
     copied_.push_back(file_name);
   }
@@ -358,7 +357,8 @@ absl::Status CheckpointWriter::WriteSideFile(const std::string& file_name,
 
 absl::Status CheckpointWriter::WriteIndex() {
   Json weight_map = Json::object();
-  for (const auto& [name, p] : tensors_) weight_map[name] = shards_[p.shard].file;
+  for (const auto& [name, p] : tensors_)
+    weight_map[name] = shards_[p.shard].file;
   Json index = {{"metadata", {{"total_size", total_bytes_}}},
                 {"weight_map", std::move(weight_map)}};
   // Names were checked to be valid UTF-8 when the headers were encoded.
@@ -405,8 +405,8 @@ absl::Status CheckpointWriter::MoveIntoPlace() {
   if (::rename(temp_dir_.c_str(), dir_.c_str()) != 0) {
     const int err = errno;
     ::rename(aside.c_str(), dir_.c_str());  // put the old model back
-    return Fail(ErrnoStatus(err, temp_dir_,
-                            absl::StrCat("cannot rename to ", dir_)));
+    return Fail(
+        ErrnoStatus(err, temp_dir_, absl::StrCat("cannot rename to ", dir_)));
   }
   BINQ_RETURN_IF_ERROR(Fail(SyncDir(ParentDir(dir_))));
   RemoveTreeQuietly(aside);
@@ -440,11 +440,11 @@ absl::Status CheckpointWriter::Commit() {
   return absl::OkStatus();
 }
 
-absl::Status WriteCheckpoint(
-    const std::string& dir, const std::vector<CheckpointTensorSpec>& tensors,
-    const std::function<absl::StatusOr<TensorView>(
-        const CheckpointTensorSpec&)>& fetch,
-    const CheckpointWriterOptions& options) {
+absl::Status WriteCheckpoint(const std::string& dir,
+                             const std::vector<CheckpointTensorSpec>& tensors,
+                             const std::function<absl::StatusOr<TensorView>(
+                                 const CheckpointTensorSpec&)>& fetch,
+                             const CheckpointWriterOptions& options) {
   BINQ_ASSIGN_OR_RETURN(std::unique_ptr<CheckpointWriter> writer,
                         CheckpointWriter::Create(dir, tensors, options));
   for (const CheckpointTensorSpec& spec : tensors) {

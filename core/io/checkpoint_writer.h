@@ -46,10 +46,14 @@ struct CheckpointTensorSpec {
 // The files copied from CheckpointWriterOptions::side_files_from when
 // present there (symbolic links, as in the hub cache, are followed).
 inline constexpr const char* kCheckpointSideFiles[] = {
-    "config.json",          "generation_config.json",
-    "vocab.json",           "merges.txt",
-    "tokenizer.json",       "tokenizer_config.json",
-    "special_tokens_map.json", "added_tokens.json",
+    "config.json",
+    "generation_config.json",
+    "vocab.json",
+    "merges.txt",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "added_tokens.json",
     "tokenizer.model"};
 
 struct CheckpointWriterOptions {
@@ -82,9 +86,9 @@ class CheckpointWriter {
   //   NOT_FOUND        side_files_from is not a folder;
   //   PERMISSION_DENIED, RESOURCE_EXHAUSTED, UNAVAILABLE: creating or copying
   //                    failed (message has the path and errno text).
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<CheckpointWriter>>
-  Create(const std::string& dir, std::vector<CheckpointTensorSpec> tensors,
-         CheckpointWriterOptions options = {});
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<CheckpointWriter>> Create(
+      const std::string& dir, std::vector<CheckpointTensorSpec> tensors,
+      CheckpointWriterOptions options = {});
 
   // Removes the temp folder unless Commit succeeded.
   ~CheckpointWriter();
@@ -97,9 +101,7 @@ class CheckpointWriter {
   // Weight file names, in shard order.
   std::vector<std::string> shard_files() const;
   // The side files copied at Create, in kCheckpointSideFiles order.
-  const std::vector<std::string>& copied_side_files() const {
-    return copied_;
-  }
+  const std::vector<std::string>& copied_side_files() const { return copied_; }
 
   // Writes the bytes of the declared tensor `name` (little-endian,
   // row-major). Each tensor exactly once. Errors: INVALID_ARGUMENT for a name
@@ -173,8 +175,8 @@ class CheckpointWriter {
 // tensor's name; others as CheckpointWriter's.
 [[nodiscard]] absl::Status WriteCheckpoint(
     const std::string& dir, const std::vector<CheckpointTensorSpec>& tensors,
-    const std::function<absl::StatusOr<TensorView>(
-        const CheckpointTensorSpec&)>& fetch,
+    const std::function<
+        absl::StatusOr<TensorView>(const CheckpointTensorSpec&)>& fetch,
     const CheckpointWriterOptions& options = {});
 
 }  // namespace binq::core

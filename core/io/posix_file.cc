@@ -75,8 +75,8 @@ absl::StatusOr<std::unique_ptr<MappedFile>> MappedFile::Open(
   if (size == 0) {
     return std::unique_ptr<MappedFile>(new MappedFile(path, nullptr, 0));
   }
-  void* map = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ,
-                     MAP_PRIVATE, fd.get(), 0);
+  void* map = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_PRIVATE,
+                     fd.get(), 0);
   if (map == MAP_FAILED) return ErrnoStatus(errno, path, "cannot mmap");
   return std::unique_ptr<MappedFile>(
       new MappedFile(path, static_cast<const uint8_t*>(map), size));

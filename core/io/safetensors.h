@@ -128,8 +128,7 @@ struct SafetensorsHeaderEntry {
 // header over the 100 MB readers accept.
 [[nodiscard]] absl::StatusOr<std::string> EncodeSafetensorsHeader(
     const std::vector<SafetensorsHeaderEntry>& entries,
-    const std::map<std::string, std::string>& metadata,
-    absl::string_view path);
+    const std::map<std::string, std::string>& metadata, absl::string_view path);
 
 // Collects tensors (copying their bytes) and writes them as one safetensors
 // file. The header's keys are sorted (tensor names and `__metadata__`, which

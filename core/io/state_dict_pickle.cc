@@ -102,8 +102,8 @@ class Unpickler {
  private:
   // Error constructors; messages start with `what_` and say where.
   absl::Status Corrupt(absl::string_view what) const {
-    return absl::DataLossError(absl::StrCat(what_, ": corrupt pickle at byte ",
-                                            op_pos_, ": ", what));
+    return absl::DataLossError(
+        absl::StrCat(what_, ": corrupt pickle at byte ", op_pos_, ": ", what));
   }
   absl::Status Refuse(absl::string_view what) const {
     return absl::InvalidArgumentError(absl::StrCat(what_, ": ", what));
@@ -209,7 +209,8 @@ class Unpickler {
                                   ", not a dict"));
     }
     if (values_[key].kind != Kind::kString) {
-      return Refuse(absl::StrCat("a dict key is a ", KindName(values_[key].kind),
+      return Refuse(absl::StrCat("a dict key is a ",
+                                 KindName(values_[key].kind),
                                  ", not a str: not a state dict"));
     }
     dicts_[values_[dict].ref].emplace_back(key, value);
@@ -239,8 +240,8 @@ class Unpickler {
     }
     return values_[v].i;
   }
-  absl::StatusOr<std::vector<int64_t>> IntTupleArg(size_t v,
-                                                   absl::string_view what) const {
+  absl::StatusOr<std::vector<int64_t>> IntTupleArg(
+      size_t v, absl::string_view what) const {
     if (values_[v].kind != Kind::kTuple) {
       return Corrupt(absl::StrCat(what, " is a ", KindName(values_[v].kind),
                                   ", not a tuple"));
@@ -309,8 +310,8 @@ absl::Status Unpickler::PushGlobal(const std::string& module,
 absl::Status Unpickler::PersistentLoad() {
   BINQ_ASSIGN_OR_RETURN(const size_t pid, Pop());
   const auto not_storage = [&](absl::string_view why) {
-    return Refuse(absl::StrCat("persistent id is not a torch storage (", why,
-                               ")"));
+    return Refuse(
+        absl::StrCat("persistent id is not a torch storage (", why, ")"));
   };
   if (values_[pid].kind != Kind::kTuple) {
     return not_storage(absl::StrCat("a ", KindName(values_[pid].kind)));
@@ -360,17 +361,19 @@ absl::Status Unpickler::Reduce() {
   switch (fn.global) {
     case Global::kOrderedDict:
       if (!a.empty()) {
-        return Refuse("OrderedDict built from arguments, which torch.save "
-                      "does not write");
+        return Refuse(
+            "OrderedDict built from arguments, which torch.save "
+            "does not write");
       }
       return PushEmptyDict();
     case Global::kRebuildTensorV2: {
       // (storage, storage_offset, size, stride, requires_grad,
       //  backward_hooks[, metadata])
       if (a.size() != 6 && a.size() != 7) {
-        return Corrupt(absl::StrCat("_rebuild_tensor_v2 takes 6 or 7 "
-                                    "arguments, got ",
-                                    a.size()));
+        return Corrupt(
+            absl::StrCat("_rebuild_tensor_v2 takes 6 or 7 "
+                         "arguments, got ",
+                         a.size()));
       }
       if (values_[a[0]].kind != Kind::kStorage) {
         return Corrupt(absl::StrCat("_rebuild_tensor_v2 argument 0 is a ",
@@ -406,18 +409,17 @@ absl::Status Unpickler::Reduce() {
       // data tensor.
       const size_t want = fn.global == Global::kRebuildParameter ? 3 : 4;
       if (a.size() != want || values_[a[0]].kind != Kind::kTensor) {
-        return Corrupt(absl::StrCat(
-            fn.global == Global::kRebuildParameter
-                ? "_rebuild_parameter"
-                : "_rebuild_parameter_with_state",
-            " needs ", want, " arguments starting with a tensor"));
+        return Corrupt(absl::StrCat(fn.global == Global::kRebuildParameter
+                                        ? "_rebuild_parameter"
+                                        : "_rebuild_parameter_with_state",
+                                    " needs ", want,
+                                    " arguments starting with a tensor"));
       }
       stack_.push_back(a[0]);
       return absl::OkStatus();
     }
     case Global::kStorageType:
-      return Refuse(absl::StrCat("pickle calls torch.",
-                                 strings_[fn.ref],
+      return Refuse(absl::StrCat("pickle calls torch.", strings_[fn.ref],
                                  ", which torch.save does not write"));
   }
   return Corrupt("unreachable REDUCE");
@@ -481,8 +483,8 @@ absl::StatusOr<std::vector<PickledTensor>> Unpickler::Run() {
       case 0x80: {  // PROTO
         BINQ_ASSIGN_OR_RETURN(const uint64_t proto, TakeUnsigned(1));
         if (proto > 5) {
-          return Refuse(absl::StrCat("pickle protocol ", proto,
-                                     " is newer than 5"));
+          return Refuse(
+              absl::StrCat("pickle protocol ", proto, " is newer than 5"));
         }
         break;
       }
@@ -509,8 +511,8 @@ absl::StatusOr<std::vector<PickledTensor>> Unpickler::Run() {
         BINQ_RETURN_IF_ERROR(PushTuple(std::move(items)));
         break;
       }
-      case 0x85:  // TUPLE1
-      case 0x86:  // TUPLE2
+      case 0x85:    // TUPLE1
+      case 0x86:    // TUPLE2
       case 0x87: {  // TUPLE3
         std::vector<size_t> items(op - 0x84);
         for (size_t k = items.size(); k-- > 0;) {
@@ -607,8 +609,8 @@ absl::StatusOr<std::vector<PickledTensor>> Unpickler::Run() {
         BINQ_ASSIGN_OR_RETURN(const uint64_t n,
                               TakeUnsigned(op == 0x8a ? 1 : 4));
         if (n > 8) {
-          return Corrupt(absl::StrCat("a ", n,
-                                      "-byte integer does not fit in 64 bits"));
+          return Corrupt(
+              absl::StrCat("a ", n, "-byte integer does not fit in 64 bits"));
         }
         BINQ_ASSIGN_OR_RETURN(const uint64_t raw, TakeUnsigned(n));
         int64_t v = static_cast<int64_t>(raw);
@@ -631,13 +633,13 @@ absl::StatusOr<std::vector<PickledTensor>> Unpickler::Run() {
       case 0x89:  // NEWFALSE
         BINQ_RETURN_IF_ERROR(Push({Kind::kBool, {}, op == 0x88 ? 1 : 0, 0}));
         break;
-      case 'X':  // BINUNICODE
+      case 'X':    // BINUNICODE
       case 'T': {  // BINSTRING
         BINQ_ASSIGN_OR_RETURN(const uint64_t n, TakeUnsigned(4));
         BINQ_RETURN_IF_ERROR(PushString(Kind::kString, n));
         break;
       }
-      case 0x8c:  // SHORT_BINUNICODE
+      case 0x8c:   // SHORT_BINUNICODE
       case 'U': {  // SHORT_BINSTRING
         BINQ_ASSIGN_OR_RETURN(const uint64_t n, TakeUnsigned(1));
         BINQ_RETURN_IF_ERROR(PushString(Kind::kString, n));

@@ -37,10 +37,10 @@ struct PickledTensor {
   // The element type of storage_type; nullopt for a storage type binq does
   // not read (complex, quantized, float8, ...), which the caller reports.
   std::optional<DType> dtype;
-  std::string location;         // e.g. "cpu", "cuda:0"
-  uint64_t storage_numel = 0;   // elements in the whole storage
-  uint64_t storage_offset = 0;  // first element of this tensor
-  std::vector<int64_t> sizes;   // each >= 0
+  std::string location;          // e.g. "cpu", "cuda:0"
+  uint64_t storage_numel = 0;    // elements in the whole storage
+  uint64_t storage_offset = 0;   // first element of this tensor
+  std::vector<int64_t> sizes;    // each >= 0
   std::vector<int64_t> strides;  // each >= 0, as many as sizes
 };
 

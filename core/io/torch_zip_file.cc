@@ -25,9 +25,8 @@ constexpr uint8_t kLegacyMagic[] = {0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c,
 
 absl::Status Corrupt(const std::string& path, absl::string_view tensor,
                      absl::string_view what) {
-  return absl::DataLossError(
-      absl::StrCat(path, ": corrupt torch archive: tensor '", tensor, "': ",
-                   what));
+  return absl::DataLossError(absl::StrCat(
+      path, ": corrupt torch archive: tensor '", tensor, "': ", what));
 }
 
 bool MultiplyChecked(uint64_t a, uint64_t b, uint64_t* out) {
@@ -101,9 +100,9 @@ absl::Status TorchZipFile::Index() {
     const absl::string_view text(reinterpret_cast<const char*>(bytes.data()),
                                  bytes.size());
     if (text != "little") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": byteorder is '", text.substr(0, 16),
-          "'; binq reads little-endian archives only"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": byteorder is '", text.substr(0, 16),
+                       "'; binq reads little-endian archives only"));
     }
   }
 
@@ -131,9 +130,9 @@ absl::Status TorchZipFile::Index() {
     const std::string entry_name = absl::StrCat(prefix, "data/", p.storage_key);
     const ZipArchive::Entry* entry = zip.Find(entry_name);
     if (entry == nullptr) {
-      return Corrupt(path, p.name,
-                     absl::StrCat("storage entry '", entry_name,
-                                  "' is missing"));
+      return Corrupt(
+          path, p.name,
+          absl::StrCat("storage entry '", entry_name, "' is missing"));
     }
     absl::StatusOr<absl::Span<const uint8_t>> bytes = zip.Read(*entry);
     if (!bytes.ok()) {
@@ -145,9 +144,8 @@ absl::Status TorchZipFile::Index() {
       return Corrupt(
           path, p.name,
           absl::StrCat("storage '", entry_name, "' holds ", bytes->size(),
-                       " bytes but a ", p.storage_type, " of ",
-                       p.storage_numel, " elements needs ",
-                       p.storage_numel * elem));
+                       " bytes but a ", p.storage_type, " of ", p.storage_numel,
+                       " elements needs ", p.storage_numel * elem));
     }
     t.storage = bytes->data();
 
@@ -160,10 +158,10 @@ absl::Status TorchZipFile::Index() {
       uint64_t reach;
       overflow |= !MultiplyChecked(numel, size, &numel);
       if (size > 0) {
-        overflow |= !MultiplyChecked(size - 1,
-                                     static_cast<uint64_t>(t.strides[d]),
-                                     &reach) ||
-                    !AddChecked(last, reach, &last);
+        overflow |=
+            !MultiplyChecked(size - 1, static_cast<uint64_t>(t.strides[d]),
+                             &reach) ||
+            !AddChecked(last, reach, &last);
       }
     }
     if (overflow || !MultiplyChecked(numel, elem, &t.nbytes)) {
@@ -174,12 +172,11 @@ absl::Status TorchZipFile::Index() {
     const bool in_bounds =
         numel == 0 ? t.offset <= p.storage_numel : last < p.storage_numel;
     if (!in_bounds) {
-      return Corrupt(
-          path, p.name,
-          absl::StrCat("size ", ShapeString(t.shape), " stride ",
-                       ShapeString(t.strides), " at offset ", t.offset,
-                       " runs past its storage of ", p.storage_numel,
-                       " elements"));
+      return Corrupt(path, p.name,
+                     absl::StrCat("size ", ShapeString(t.shape), " stride ",
+                                  ShapeString(t.strides), " at offset ",
+                                  t.offset, " runs past its storage of ",
+                                  p.storage_numel, " elements"));
     }
     // Row-major strides, ignoring dimensions of size 1 (as torch does).
     uint64_t expected = 1;

@@ -74,7 +74,7 @@ class TorchZipFile {
   struct Tensor {
     DType dtype = DType::kF32;
     std::vector<int64_t> shape;
-    std::vector<int64_t> strides;  // elements
+    std::vector<int64_t> strides;      // elements
     const uint8_t* storage = nullptr;  // the storage's first byte
     uint64_t offset = 0;               // elements
     bool contiguous = true;

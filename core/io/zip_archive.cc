@@ -140,8 +140,8 @@ absl::StatusOr<DirectoryLocation> LocateDirectory(const std::string& path,
                      "end record needs ZIP64 but there is no ZIP64 locator");
     }
     if (disk != 0 || cd_disk != 0 || U16(e + 8) != loc.entries) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path, ": multi-volume zip archives are not supported"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": multi-volume zip archives are not supported"));
     }
     return loc;
   }
@@ -169,8 +169,8 @@ absl::StatusOr<DirectoryLocation> LocateDirectory(const std::string& path,
 
 }  // namespace
 
-absl::StatusOr<ZipArchive> ZipArchive::Parse(const uint8_t* data,
-                                             uint64_t size, std::string path) {
+absl::StatusOr<ZipArchive> ZipArchive::Parse(const uint8_t* data, uint64_t size,
+                                             std::string path) {
   ZipArchive archive(data, size, std::move(path));
   BINQ_RETURN_IF_ERROR(archive.ParseDirectory());
   return archive;
@@ -226,8 +226,8 @@ absl::Status ZipArchive::ParseDirectory() {
           need_size, need_csize, need_offset, &entry));
     }
     if (U16(h + 34) != 0 && U16(h + 34) != 0xffff) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          path_, ": multi-volume zip archives are not supported"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path_, ": multi-volume zip archives are not supported"));
     }
     pos += record;
 
@@ -254,20 +254,20 @@ absl::Status ZipArchive::ParseDirectory() {
       return Corrupt(path_, absl::StrCat("entry '", entry.name,
                                          "': local header names another file"));
     }
-    entry.data_offset = lho + kLocalHeaderSize + local_name_len +
-                        local_extra_len;
+    entry.data_offset =
+        lho + kLocalHeaderSize + local_name_len + local_extra_len;
     if (!InBounds(entry.data_offset, entry.compressed_size, size_)) {
-      return Corrupt(path_,
-                     absl::StrCat("entry '", entry.name, "': ",
-                                  entry.compressed_size, " bytes at offset ",
-                                  entry.data_offset, " run past the ", size_,
-                                  "-byte file (truncated?)"));
+      return Corrupt(
+          path_,
+          absl::StrCat("entry '", entry.name, "': ", entry.compressed_size,
+                       " bytes at offset ", entry.data_offset, " run past the ",
+                       size_, "-byte file (truncated?)"));
     }
     if (entry.method == 0 && entry.compressed_size != entry.size) {
-      return Corrupt(path_, absl::StrCat("stored entry '", entry.name,
-                                         "' has compressed size ",
-                                         entry.compressed_size, " but size ",
-                                         entry.size));
+      return Corrupt(
+          path_,
+          absl::StrCat("stored entry '", entry.name, "' has compressed size ",
+                       entry.compressed_size, " but size ", entry.size));
     }
     if (!by_name_.emplace(entry.name, entries_.size()).second) {
       return Corrupt(path_,

@@ -12,8 +12,7 @@ namespace binq::core {
 
 absl::StatusOr<at::Tensor> LoadTensor(const CheckpointReader& reader,
                                       absl::string_view name,
-                                      at::ScalarType dtype,
-                                      at::Device device) {
+                                      at::ScalarType dtype, at::Device device) {
   BINQ_ASSIGN_OR_RETURN(const TensorView view, reader.Get(name));
   return TorchCall(
       absl::StrCat(reader.dir(), ": loading tensor '", name, "'"),

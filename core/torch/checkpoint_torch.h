@@ -9,11 +9,11 @@
 #ifndef BINQ_CORE_TORCH_CHECKPOINT_TORCH_H_
 #define BINQ_CORE_TORCH_CHECKPOINT_TORCH_H_
 
+#include <ATen/ATen.h>
+
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <ATen/ATen.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -106,10 +106,11 @@ TEST_F(CheckpointReaderTest, FileOfNamesTheShard) {
   EXPECT_THAT((*reader)->FileOf("nope"),
               StatusIs(kNotFound, HasSubstr("no tensor 'nope'")));
   EXPECT_FALSE((*reader)->Has("nope"));
-  EXPECT_THAT((*reader)->Get("nope"),
-              StatusIs(kNotFound,
-                       AllOf(HasSubstr("'nope'"),
-                             HasSubstr(FixtureDir("opt_safetensors_sharded")))));
+  EXPECT_THAT(
+      (*reader)->Get("nope"),
+      StatusIs(kNotFound,
+               AllOf(HasSubstr("'nope'"),
+                     HasSubstr(FixtureDir("opt_safetensors_sharded")))));
 }
 
 TEST_F(CheckpointReaderTest, ReadsATorchDictOfEveryDType) {
@@ -138,13 +139,13 @@ TEST_F(CheckpointReaderTest, PrefersSafetensorsLikeTransformers) {
 TEST_F(CheckpointReaderTest, NoWeightsSaysWhereItLooked) {
   std::filesystem::create_directory(Path("empty"));
   WriteFileBytes(Path("empty/config.json"), "{}");
-  EXPECT_THAT(CheckpointReader::Open(Path("empty")),
-              StatusIs(kNotFound,
-                       AllOf(HasSubstr(Path("empty")),
-                             HasSubstr("model.safetensors.index.json"),
-                             HasSubstr("model.safetensors,"),
-                             HasSubstr("pytorch_model.bin.index.json"),
-                             HasSubstr("pytorch_model.bin"))));
+  EXPECT_THAT(
+      CheckpointReader::Open(Path("empty")),
+      StatusIs(kNotFound, AllOf(HasSubstr(Path("empty")),
+                                HasSubstr("model.safetensors.index.json"),
+                                HasSubstr("model.safetensors,"),
+                                HasSubstr("pytorch_model.bin.index.json"),
+                                HasSubstr("pytorch_model.bin"))));
   EXPECT_THAT(CheckpointReader::Open(Path("absent")),
               StatusIs(kNotFound, HasSubstr(Path("absent"))));
   EXPECT_THAT(CheckpointReader::Open(Path("empty/config.json")),
@@ -187,20 +188,20 @@ TEST_F(CheckpointReaderTest, CorruptIndex) {
     for (const Case& c : cases) {
       SCOPED_TRACE(c.text);
       WriteFileBytes(index, c.text);
-      EXPECT_THAT(CheckpointReader::Open(dir),
-                  StatusIs(kDataLoss, AllOf(HasSubstr(index),
-                                            HasSubstr(c.message))));
+      EXPECT_THAT(
+          CheckpointReader::Open(dir),
+          StatusIs(kDataLoss, AllOf(HasSubstr(index), HasSubstr(c.message))));
     }
     // A name the index lists but its shard lacks.
-    WriteFileBytes(index, absl::StrReplaceAll(
-                              good, {{"\"weight_map\": {",
-                                      absl::StrCat("\"weight_map\": {\"ghost\": \"",
-                                                   f.first_shard, "\", ")}}));
+    WriteFileBytes(index,
+                   absl::StrReplaceAll(
+                       good, {{"\"weight_map\": {",
+                               absl::StrCat("\"weight_map\": {\"ghost\": \"",
+                                            f.first_shard, "\", ")}}));
     EXPECT_THAT(CheckpointReader::Open(dir),
-                StatusIs(kDataLoss,
-                         AllOf(HasSubstr(dir + "/" + f.first_shard),
-                               HasSubstr("no tensor 'ghost'"),
-                               HasSubstr(index))));
+                StatusIs(kDataLoss, AllOf(HasSubstr(dir + "/" + f.first_shard),
+                                          HasSubstr("no tensor 'ghost'"),
+                                          HasSubstr(index))));
   }
 }
 

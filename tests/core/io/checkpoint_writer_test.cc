@@ -93,7 +93,9 @@ class CheckpointWriterTest : public testing::TempDirTest {
                         CheckpointWriterOptions options) {
     return WriteCheckpoint(
         dir, SpecsOf(*source_),
-        [&](const CheckpointTensorSpec& spec) { return source_->Get(spec.name); },
+        [&](const CheckpointTensorSpec& spec) {
+          return source_->Get(spec.name);
+        },
         options);
   }
 
@@ -129,9 +131,9 @@ TEST_F(CheckpointWriterTest, OneShardIsModelSafetensors) {
   EXPECT_THAT(Listing(out), ElementsAre("model.safetensors"));
   auto file = SafetensorsFile::Open(out + "/model.safetensors");
   ASSERT_TRUE(file.ok()) << file.status();
-  EXPECT_THAT((*file)->metadata(), ElementsAre(std::pair<const std::string,
-                                                         std::string>(
-                                       "format", "pt")));
+  EXPECT_THAT(
+      (*file)->metadata(),
+      ElementsAre(std::pair<const std::string, std::string>("format", "pt")));
   ExpectSameAsSource(out);
   // No temp folder is left next to it.
   EXPECT_THAT(Listing(dir_), ElementsAre("out"));
@@ -148,8 +150,8 @@ TEST_F(CheckpointWriterTest, ShardsWithAnIndex) {
   ASSERT_GE(files.size(), 4u);
   const size_t n = files.size() - 1;
   for (size_t i = 0; i < n; ++i) {
-    EXPECT_EQ(files[i], absl::StrFormat("model-%05d-of-%05d.safetensors",
-                                        i + 1, n));
+    EXPECT_EQ(files[i],
+              absl::StrFormat("model-%05d-of-%05d.safetensors", i + 1, n));
   }
   EXPECT_EQ(files[n], "model.safetensors.index.json");
 
@@ -174,8 +176,9 @@ TEST_F(CheckpointWriterTest, ShardsWithAnIndex) {
     for (const auto& [name, entry] : header.items()) {
       if (name == "__metadata__") continue;
       const uint64_t begin = entry["data_offsets"][0];
-      EXPECT_EQ(begin % DTypeSize(*ParseDType(entry["dtype"].get<std::string>())),
-                0u) << name;
+      EXPECT_EQ(
+          begin % DTypeSize(*ParseDType(entry["dtype"].get<std::string>())), 0u)
+          << name;
     }
   }
   ExpectSameAsSource(out);
@@ -225,8 +228,8 @@ TEST_F(CheckpointWriterTest, CopiesSideFilesAndWritesNewOnes) {
   auto writer = CheckpointWriter::Create(out, SpecsOf(*source_), options);
   ASSERT_TRUE(writer.ok()) << writer.status();
   EXPECT_THAT((*writer)->copied_side_files(),
-              ElementsAre("config.json", "generation_config.json",
-                          "vocab.json", "merges.txt"));
+              ElementsAre("config.json", "generation_config.json", "vocab.json",
+                          "merges.txt"));
   for (const std::string& name : source_->TensorNames()) {
     ASSERT_THAT((*writer)->Write(name, *source_->Get(name)), IsOk());
   }
@@ -235,13 +238,13 @@ TEST_F(CheckpointWriterTest, CopiesSideFilesAndWritesNewOnes) {
   ASSERT_THAT((*writer)->Commit(), IsOk());
 
   EXPECT_THAT(Listing(out),
-              ElementsAre("config.json", "generation_config.json",
-                          "merges.txt", "model.safetensors", "vocab.json"));
+              ElementsAre("config.json", "generation_config.json", "merges.txt",
+                          "model.safetensors", "vocab.json"));
   EXPECT_EQ(ReadFileBytes(out + "/config.json"),
             ReadFileBytes(src + "/config.json"));
-  EXPECT_EQ(ReadFileBytes(out + "/vocab.json"),
-            ReadFileBytes(std::string(BINQ_TEST_DATA_DIR) +
-                          "/gpt2-bpe/vocab.json"));
+  EXPECT_EQ(
+      ReadFileBytes(out + "/vocab.json"),
+      ReadFileBytes(std::string(BINQ_TEST_DATA_DIR) + "/gpt2-bpe/vocab.json"));
   EXPECT_FALSE(std::filesystem::is_symlink(out + "/vocab.json"));
   EXPECT_EQ(ReadFileBytes(out + "/merges.txt"),
             ReadFileBytes(src + "/merges.txt"));
@@ -292,14 +295,16 @@ TEST_F(CheckpointWriterTest, AbandonedWriterLeavesNothing) {
 
 TEST_F(CheckpointWriterTest, CommitNeedsEveryTensor) {
   const std::string out = Path("out");
-  auto writer = CheckpointWriter::Create(
-      out, {{"a", DType::kF32, {2}}, {"b", DType::kF16, {}}, {"c", DType::kI8, {0}}});
+  auto writer = CheckpointWriter::Create(out, {{"a", DType::kF32, {2}},
+                                               {"b", DType::kF16, {}},
+                                               {"c", DType::kI8, {0}}});
   ASSERT_TRUE(writer.ok()) << writer.status();
   const float a[2] = {1, 2};
   ASSERT_THAT((*writer)->Write("a", a, sizeof a), IsOk());
   EXPECT_THAT((*writer)->Commit(),
               StatusIs(kFailedPrecondition,
-                       AllOf(HasSubstr(out), HasSubstr("2 tensors never written: b, c"))));
+                       AllOf(HasSubstr(out),
+                             HasSubstr("2 tensors never written: b, c"))));
   EXPECT_FALSE(std::filesystem::exists(out));
   const uint16_t b = 0x3c00;
   ASSERT_THAT((*writer)->Write("b", &b, 2), IsOk());
@@ -352,18 +357,20 @@ TEST_F(CheckpointWriterTest, BadArguments) {
   const float w[2] = {1, 2};
   EXPECT_THAT((*writer)->Write("nope", w, sizeof w),
               StatusIs(kInvalidArgument, HasSubstr("'nope' was not declared")));
-  EXPECT_THAT((*writer)->Write("w", w, 4),
-              StatusIs(kInvalidArgument, HasSubstr("4 bytes do not hold F32 [2]")));
+  EXPECT_THAT(
+      (*writer)->Write("w", w, 4),
+      StatusIs(kInvalidArgument, HasSubstr("4 bytes do not hold F32 [2]")));
   EXPECT_THAT((*writer)->Write("w", TensorView{DType::kF16, {4}, nullptr, 8}),
               StatusIs(kInvalidArgument,
                        HasSubstr("'w' is F16 [4] but was declared F32 [2]")));
   ASSERT_THAT((*writer)->Write("w", w, sizeof w), IsOk());
   EXPECT_THAT((*writer)->Write("w", w, sizeof w),
               StatusIs(kInvalidArgument, HasSubstr("'w' written twice")));
-  for (const char* bad : {"", "..", "a/b", "model.safetensors",
-                          "model.safetensors.index.json"}) {
+  for (const char* bad :
+       {"", "..", "a/b", "model.safetensors", "model.safetensors.index.json"}) {
     EXPECT_THAT((*writer)->WriteSideFile(bad, "x"),
-                StatusIs(kInvalidArgument, HasSubstr("side file"))) << bad;
+                StatusIs(kInvalidArgument, HasSubstr("side file")))
+        << bad;
   }
   // Argument errors are not sticky.
   const uint16_t v = 0;
@@ -407,8 +414,8 @@ TEST_F(CheckpointWriterTest, TransformersLoadsTheCheckpoint) {
   if (::access(python.c_str(), X_OK) != 0) {
     GTEST_SKIP() << "no Python at " << python << " to load the checkpoint";
   }
-  const std::string check = std::string(BINQ_SOURCE_DIR) +
-                            "/tests/core/io/check_hf_checkpoint.py";
+  const std::string check =
+      std::string(BINQ_SOURCE_DIR) + "/tests/core/io/check_hf_checkpoint.py";
   const std::string expected = FixtureDir("expected/opt.safetensors");
   CheckpointWriterOptions sharded;
   sharded.max_shard_bytes = 3000;
@@ -420,8 +427,8 @@ TEST_F(CheckpointWriterTest, TransformersLoadsTheCheckpoint) {
   const auto r = ::binq::testing::RunProcess(
       {python, check, expected, Path("sharded"), Path("single")});
   if (r.exit_code != 0 && r.err.find("No module named") != std::string::npos) {
-    GTEST_SKIP() << python << " lacks torch/transformers/safetensors: "
-                 << r.err;
+    GTEST_SKIP() << python
+                 << " lacks torch/transformers/safetensors: " << r.err;
   }
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr(Path("sharded") + ": OK 37 tensors"));

@@ -76,7 +76,8 @@ struct ZipEntrySpec {
 };
 
 inline void PutLE(std::string* out, uint64_t v, int bytes) {
-  for (int i = 0; i < bytes; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+  for (int i = 0; i < bytes; ++i)
+    out->push_back(static_cast<char>(v >> (8 * i)));
 }
 
 // CRC-32 (IEEE, as zip uses), bit by bit: test archives are small.
@@ -84,7 +85,8 @@ inline uint32_t Crc32(const std::string& data) {
   uint32_t crc = 0xffffffffu;
   for (const char c : data) {
     crc ^= static_cast<uint8_t>(c);
-    for (int k = 0; k < 8; ++k) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+    for (int k = 0; k < 8; ++k)
+      crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
   }
   return ~crc;
 }
@@ -150,20 +152,20 @@ inline std::string MakeZip(const std::vector<ZipEntrySpec>& entries,
   // torch always writes the ZIP64 end records; the plain end record is then
   // saturated only when a value does not fit.
   if (zip64 || zip64_end) {
-  PutLE(&out, 0x06064b50, 4);
-  PutLE(&out, 44, 8);
-  PutLE(&out, 0x031e, 2);
-  PutLE(&out, 45, 2);
-  PutLE(&out, 0, 4);
-  PutLE(&out, 0, 4);
-  PutLE(&out, entries.size(), 8);
-  PutLE(&out, entries.size(), 8);
-  PutLE(&out, cd_size, 8);
-  PutLE(&out, cd_offset, 8);
-  PutLE(&out, 0x07064b50, 4);
-  PutLE(&out, 0, 4);
-  PutLE(&out, z64_offset, 8);
-  PutLE(&out, 1, 4);
+    PutLE(&out, 0x06064b50, 4);
+    PutLE(&out, 44, 8);
+    PutLE(&out, 0x031e, 2);
+    PutLE(&out, 45, 2);
+    PutLE(&out, 0, 4);
+    PutLE(&out, 0, 4);
+    PutLE(&out, entries.size(), 8);
+    PutLE(&out, entries.size(), 8);
+    PutLE(&out, cd_size, 8);
+    PutLE(&out, cd_offset, 8);
+    PutLE(&out, 0x07064b50, 4);
+    PutLE(&out, 0, 4);
+    PutLE(&out, z64_offset, 8);
+    PutLE(&out, 1, 4);
   }
   PutLE(&out, 0x06054b50, 4);
   PutLE(&out, zip64 ? 0xffff : 0, 2);

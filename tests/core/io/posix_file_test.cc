@@ -40,12 +40,11 @@ TEST_F(PosixFileTest, RemoveTreeDoesNotFollowLinks) {
   WriteFileBytes(Path("outside/keep"), "kept");
   WriteFileBytes(Path("tree/sub/f"), "f");
   WriteFileBytes(Path("tree/sub/deeper/g"), "g");
-  std::filesystem::create_directory_symlink(Path("outside"),
-                                            Path("tree/link"));
+  std::filesystem::create_directory_symlink(Path("outside"), Path("tree/link"));
   EXPECT_THAT(RemoveTree(Path("tree")), IsOk());
   EXPECT_FALSE(std::filesystem::exists(Path("tree")));
   EXPECT_EQ(ReadFileBytes(Path("outside/keep")), "kept");
-  EXPECT_THAT(RemoveTree(Path("tree")), IsOk());  // already gone
+  EXPECT_THAT(RemoveTree(Path("tree")), IsOk());          // already gone
   EXPECT_THAT(RemoveTree(Path("outside/keep")), IsOk());  // a plain file
   EXPECT_FALSE(std::filesystem::exists(Path("outside/keep")));
 }

@@ -70,11 +70,10 @@ void ExpectDTypesFixture(const std::vector<PickledTensor>& tensors) {
   std::vector<std::string> names;
   for (const PickledTensor& t : tensors) names.push_back(t.name);
   // Dict order is kept.
-  EXPECT_THAT(names,
-              ElementsAre("f32", "f16", "bf16", "f64", "i64", "i32", "i16",
-                          "i8", "u8", "bool", "transposed", "base",
-                          "row_of_base", "strided", "expanded", "tied_a",
-                          "tied_b", "scalar", "empty"));
+  EXPECT_THAT(names, ElementsAre("f32", "f16", "bf16", "f64", "i64", "i32",
+                                 "i16", "i8", "u8", "bool", "transposed",
+                                 "base", "row_of_base", "strided", "expanded",
+                                 "tied_a", "tied_b", "scalar", "empty"));
   auto t = ByName(tensors);
   EXPECT_EQ(t["f32"].storage_type, "FloatStorage");
   EXPECT_EQ(t["f32"].dtype, DType::kF32);
@@ -173,9 +172,9 @@ TEST(StateDictPickleTest, RefusesWhatIsNotAStateDictOfTensors) {
 
   PickleBuilder nested;
   nested.BeginDict().Str("state_dict").Op('}').EndDict();
-  EXPECT_THAT(Parse(nested.bytes()),
-              StatusIs(kInvalidArgument,
-                       HasSubstr("entry 'state_dict' is a dict")));
+  EXPECT_THAT(
+      Parse(nested.bytes()),
+      StatusIs(kInvalidArgument, HasSubstr("entry 'state_dict' is a dict")));
 
   PickleBuilder int_key;
   int_key.BeginDict().Int(1).Int(2).EndDict();
@@ -236,9 +235,18 @@ TEST(StateDictPickleTest, MalformedPickles) {
       {"long too long",
        B("\x80\x02\x8a\x09\x01\x02\x03\x04\x05\x06\x07\x08\x09."),
        "does not fit in 64 bits"},
-      {"string past end", B("\x80\x02X\xff\x00\x00\x00" "ab"), "truncated"},
-      {"global without newline", B("\x80\x02" "ctorch"), "newline"},
-      {"pop mark without mark", B("\x80\x02" "1."), "no MARK"},
+      {"string past end",
+       B("\x80\x02X\xff\x00\x00\x00"
+         "ab"),
+       "truncated"},
+      {"global without newline",
+       B("\x80\x02"
+         "ctorch"),
+       "newline"},
+      {"pop mark without mark",
+       B("\x80\x02"
+         "1."),
+       "no MARK"},
       {"setitem on list", setitem_on_list.bytes(), "SETITEM on a list"},
       {"negative size", tensor({-1}, {1}, 0), "negative value -1"},
       {"negative offset", tensor({1}, {1}, -3), "storage offset -3"},

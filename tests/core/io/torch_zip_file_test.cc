@@ -91,11 +91,10 @@ std::string Floats(const std::vector<float>& v) {
 TEST_F(TorchZipFileTest, ReadsEveryDTypeAndViewExactly) {
   for (const char* fixture : {"torch_dtypes", "torch_protocol4"}) {
     SCOPED_TRACE(fixture);
-    auto file =
-        TorchZipFile::Open(FixtureDir(std::string(fixture) + "/pytorch_model.bin"));
+    auto file = TorchZipFile::Open(
+        FixtureDir(std::string(fixture) + "/pytorch_model.bin"));
     ASSERT_TRUE(file.ok()) << file.status();
-    ExpectSameTensors(**file,
-                      FixtureDir("expected/torch_dtypes.safetensors"));
+    ExpectSameTensors(**file, FixtureDir("expected/torch_dtypes.safetensors"));
   }
 }
 
@@ -109,8 +108,8 @@ TEST_F(TorchZipFileTest, ContiguousTensorsAreViewsOfTheMapping) {
   auto file = TorchZipFile::Open(FixtureDir("torch_dtypes/pytorch_model.bin"));
   ASSERT_TRUE(file.ok()) << file.status();
   const TorchZipFile& f = **file;
-  for (const char* name : {"f32", "f16", "base", "row_of_base", "tied_a",
-                           "scalar", "empty"}) {
+  for (const char* name :
+       {"f32", "f16", "base", "row_of_base", "tied_a", "scalar", "empty"}) {
     EXPECT_THAT(f.IsMapped(name), IsOkAndHolds(true)) << name;
   }
   for (const char* name : {"transposed", "strided", "expanded"}) {
@@ -160,11 +159,11 @@ TEST_F(TorchZipFileTest, MissingTensor) {
 
 TEST_F(TorchZipFileTest, LegacyFormat) {
   const std::string path = FixtureDir("torch_legacy/pytorch_model.bin");
-  EXPECT_THAT(TorchZipFile::Open(path),
-              StatusIs(kInvalidArgument,
-                       AllOf(HasSubstr(path),
-                             HasSubstr("legacy torch.save format"),
-                             HasSubstr("re-save it with torch>=1.6"))));
+  EXPECT_THAT(
+      TorchZipFile::Open(path),
+      StatusIs(kInvalidArgument,
+               AllOf(HasSubstr(path), HasSubstr("legacy torch.save format"),
+                     HasSubstr("re-save it with torch>=1.6"))));
 }
 
 TEST_F(TorchZipFileTest, RefusesCodeInThePickle) {
@@ -197,9 +196,9 @@ TEST_F(TorchZipFileTest, ReadsCraftedArchivesInBothZipForms) {
   const std::string storage = Floats({0, 1, 2, 3, 4, 5});
   for (const bool zip64 : {false, true}) {
     SCOPED_TRACE(zip64);
-    const std::string path = WriteArchive(
-        zip64 ? "z64.bin" : "plain.bin", p.bytes(), {{"0", storage}}, "little",
-        zip64);
+    const std::string path =
+        WriteArchive(zip64 ? "z64.bin" : "plain.bin", p.bytes(),
+                     {{"0", storage}}, "little", zip64);
     auto file = TorchZipFile::Open(path);
     ASSERT_TRUE(file.ok()) << file.status();
     auto w = (*file)->Get("w");
@@ -263,27 +262,65 @@ TEST_F(TorchZipFileTest, CorruptArchives) {
     std::vector<std::string> message;
   };
   const Case cases[] = {
-      {"missing storage", ok, {}, "little", kDataLoss,
+      {"missing storage",
+       ok,
+       {},
+       "little",
+       kDataLoss,
        {"tensor 'w'", "storage entry 'archive/data/0' is missing"}},
-      {"storage too small", ok, {{"0", six.substr(0, 12)}}, "little",
-       kDataLoss, {"tensor 'w'", "holds 12 bytes", "needs 24"}},
-      {"storage too large", ok, {{"0", six + "xxxx"}}, "little", kDataLoss,
+      {"storage too small",
+       ok,
+       {{"0", six.substr(0, 12)}},
+       "little",
+       kDataLoss,
+       {"tensor 'w'", "holds 12 bytes", "needs 24"}},
+      {"storage too large",
+       ok,
+       {{"0", six + "xxxx"}},
+       "little",
+       kDataLoss,
        {"holds 28 bytes"}},
-      {"view past storage", one("FloatStorage", 6, 3, {2, 2}, {2, 1}),
-       {{"0", six}}, "little", kDataLoss,
+      {"view past storage",
+       one("FloatStorage", 6, 3, {2, 2}, {2, 1}),
+       {{"0", six}},
+       "little",
+       kDataLoss,
        {"tensor 'w'", "runs past its storage of 6 elements"}},
-      {"offset past storage", one("FloatStorage", 6, 7, {0}, {1}),
-       {{"0", six}}, "little", kDataLoss, {"runs past its storage"}},
-      {"huge strides", one("FloatStorage", 6, 0, {5, 2}, {1ll << 62, 1}),
-       {{"0", six}}, "little", kDataLoss, {"too large"}},
-      {"complex", one("ComplexFloatStorage", 3, 0, {3}, {1}), {{"0", six}},
-       "little", kInvalidArgument,
+      {"offset past storage",
+       one("FloatStorage", 6, 7, {0}, {1}),
+       {{"0", six}},
+       "little",
+       kDataLoss,
+       {"runs past its storage"}},
+      {"huge strides",
+       one("FloatStorage", 6, 0, {5, 2}, {1ll << 62, 1}),
+       {{"0", six}},
+       "little",
+       kDataLoss,
+       {"too large"}},
+      {"complex",
+       one("ComplexFloatStorage", 3, 0, {3}, {1}),
+       {{"0", six}},
+       "little",
+       kInvalidArgument,
        {"tensor 'w'", "torch.ComplexFloatStorage is not one binq reads"}},
-      {"compressed storage", ok, {{"0", six, 8}}, "little", kInvalidArgument,
+      {"compressed storage",
+       ok,
+       {{"0", six, 8}},
+       "little",
+       kInvalidArgument,
        {"tensor 'w'", "is compressed"}},
-      {"big endian", ok, {{"0", six}}, "big", kInvalidArgument,
+      {"big endian",
+       ok,
+       {{"0", six}},
+       "big",
+       kInvalidArgument,
        {"byteorder is 'big'"}},
-      {"bad pickle", "\x80\x02}q", {{"0", six}}, "little", kDataLoss,
+      {"bad pickle",
+       "\x80\x02}q",
+       {{"0", six}},
+       "little",
+       kDataLoss,
        {"archive/data.pkl: corrupt pickle"}},
   };
   for (const Case& c : cases) {
@@ -299,7 +336,8 @@ TEST_F(TorchZipFileTest, CorruptArchives) {
     }
   }
   // And the well-formed variant of the same archive opens.
-  EXPECT_TRUE(TorchZipFile::Open(WriteArchive("ok.bin", ok, {{"0", six}})).ok());
+  EXPECT_TRUE(
+      TorchZipFile::Open(WriteArchive("ok.bin", ok, {{"0", six}})).ok());
 }
 
 TEST_F(TorchZipFileTest, EveryTruncationIsAnError) {
@@ -327,8 +365,8 @@ TEST_F(TorchZipFileTest, SurvivesRandomCorruption) {
     // Damage where it matters most: the pickle (first ~1 KB) and the
     // directory (last ~1.5 KB); the rest is tensor data.
     for (int k = 0; k < 2; ++k) {
-      const size_t region = rng() % 2 == 0 ? rng() % 1200
-                                           : bytes.size() - 1 - rng() % 1600;
+      const size_t region =
+          rng() % 2 == 0 ? rng() % 1200 : bytes.size() - 1 - rng() % 1600;
       bytes[region] = static_cast<char>(rng());
     }
     WriteFileBytes(path, bytes);

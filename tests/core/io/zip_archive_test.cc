@@ -71,7 +71,7 @@ TEST(ZipArchiveTest, ReadsTheArchiveTorchSaveWrote) {
   auto bytes = zip->Read(*pkl);
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   ASSERT_GE(bytes->size(), 2u);
-  EXPECT_EQ((*bytes)[0], 0x80);  // pickle PROTO
+  EXPECT_EQ((*bytes)[0], 0x80);                 // pickle PROTO
   EXPECT_EQ((*bytes)[bytes->size() - 1], '.');  // STOP
   EXPECT_EQ(ReadEntry(*zip, "pytorch_model/byteorder"), "little");
   int storages = 0;
@@ -156,8 +156,8 @@ TEST(ZipArchiveTest, ReadsEntriesPastFourGiB) {
   std::string tail = local_small + "tail!";
   const uint64_t cd_offset = small_offset + tail.size();
   std::string cd;
-  const std::vector<std::pair<uint64_t, uint64_t>> where = {
-      {0, big}, {small_offset, 5}};
+  const std::vector<std::pair<uint64_t, uint64_t>> where = {{0, big},
+                                                            {small_offset, 5}};
   for (size_t i = 0; i < 2; ++i) {
     PutLE(&cd, 0x02014b50, 4);
     PutLE(&cd, 45, 2);
@@ -271,8 +271,7 @@ TEST(ZipArchiveTest, CorruptDirectories) {
     SCOPED_TRACE(c.what);
     std::string bytes = good;
     Patch(&bytes, c.signature, c.at, c.value, c.width, c.occurrence);
-    EXPECT_THAT(ParseString(bytes),
-                StatusIs(kDataLoss, HasSubstr(c.message)));
+    EXPECT_THAT(ParseString(bytes), StatusIs(kDataLoss, HasSubstr(c.message)));
   }
 }
 
@@ -307,7 +306,8 @@ TEST(ZipArchiveTest, MultiVolume) {
 TEST(ZipArchiveTest, CompressedAndEncryptedEntriesAreRefusedWhenRead) {
   std::vector<ZipEntrySpec> entries = kTwoEntries;
   entries[1].method = 8;
-  auto zip = ParseString(MakeZip(entries));
+  const std::string compressed = MakeZip(entries);  // outlives the archive
+  auto zip = ParseString(compressed);
   ASSERT_TRUE(zip.ok()) << zip.status();
   EXPECT_EQ(ReadEntry(*zip, "archive/data.pkl"), "pickled");
   EXPECT_THAT(zip->Read(*zip->Find("archive/data/0")),

@@ -1,5 +1,6 @@
 #include "core/torch/checkpoint_torch.h"
 
+#include <ATen/ATen.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,8 +11,6 @@
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <ATen/ATen.h>
 
 #include "core/io/checkpoint_reader.h"
 #include "core/io/posix_file.h"
@@ -76,8 +75,8 @@ TEST_F(CheckpointTorchTest, LoadsInTheFileDTypeBitExactly) {
 TEST_F(CheckpointTorchTest, ConvertsDTypes) {
   auto reader = CheckpointReader::Open(Fixture("torch_dtypes"));
   ASSERT_TRUE(reader.ok()) << reader.status();
-  for (const char* name : {"f16", "bf16", "f32", "f64", "transposed",
-                           "strided", "expanded", "scalar", "empty"}) {
+  for (const char* name : {"f16", "bf16", "f32", "f64", "transposed", "strided",
+                           "expanded", "scalar", "empty"}) {
     SCOPED_TRACE(name);
     auto t = LoadTensor(**reader, name, at::kFloat);
     ASSERT_TRUE(t.ok()) << t.status();
@@ -88,9 +87,9 @@ TEST_F(CheckpointTorchTest, ConvertsDTypes) {
   }
   auto narrowed = LoadTensor(**reader, "f32", at::kBFloat16);
   ASSERT_TRUE(narrowed.ok()) << narrowed.status();
-  EXPECT_TRUE(at::equal(
-      *narrowed,
-      Expected("torch_dtypes.safetensors", "f32").to(at::kBFloat16)));
+  EXPECT_TRUE(
+      at::equal(*narrowed,
+                Expected("torch_dtypes.safetensors", "f32").to(at::kBFloat16)));
   auto ints = LoadTensor(**reader, "i64");
   ASSERT_TRUE(ints.ok()) << ints.status();
   EXPECT_EQ(ints->scalar_type(), at::kLong);
@@ -146,14 +145,15 @@ TEST_F(CheckpointTorchTest, CudaDevice) {
   auto t = LoadTensor(**reader, name, at::kFloat, at::Device(at::kCUDA, 0));
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_TRUE(t->is_cuda());
-  EXPECT_TRUE(at::equal(t->cpu(), Expected("opt.safetensors", name).to(at::kFloat)));
+  EXPECT_TRUE(
+      at::equal(t->cpu(), Expected("opt.safetensors", name).to(at::kFloat)));
 }
 
 TEST_F(CheckpointTorchTest, WritesTensorsAndReadsThemBack) {
   const at::Tensor base = at::arange(24, at::kFloat).reshape({4, 6});
   const std::vector<std::pair<std::string, at::Tensor>> tensors = {
       {"w", base},
-      {"w_t", base.t()},                 // not contiguous
+      {"w_t", base.t()},  // not contiguous
       {"half", base.to(at::kHalf)},
       {"bf16", base.slice(0, 1, 3).to(at::kBFloat16)},
       {"mask", base > 5},
@@ -186,9 +186,9 @@ TEST_F(CheckpointTorchTest, RefusesTensorsSafetensorsCannotHold) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("tensor 's' is not dense")));
   EXPECT_THAT(
-      WriteTorchCheckpoint(dir_ + "/out",
-                           {{"ok", at::zeros({1})},
-                            {"c", at::zeros({2}, at::kComplexFloat)}}),
+      WriteTorchCheckpoint(
+          dir_ + "/out",
+          {{"ok", at::zeros({1})}, {"c", at::zeros({2}, at::kComplexFloat)}}),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("tensor 'c'")));
   EXPECT_FALSE(Exists(dir_ + "/out"));
 
