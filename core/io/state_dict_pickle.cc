@@ -1,6 +1,6 @@
 #include "core/io/state_dict_pickle.h"
 
-#include <cstring>
+#include <algorithm>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -190,7 +190,15 @@ class Unpickler {
     if (it == memo_.end()) {
       return Corrupt(absl::StrCat("memo entry ", index, " was never stored"));
     }
-    stack_.push_back(it->second);
+    return PushIndex(it->second);
+  }
+  // Pushes an existing value again (memo recall, DUP), within the same bound
+  // as new values.
+  absl::Status PushIndex(size_t index) {
+    if (stack_.size() >= kMaxValues) {
+      return Corrupt(absl::StrCat("stack deeper than ", kMaxValues));
+    }
+    stack_.push_back(index);
     return absl::OkStatus();
   }
 
@@ -712,7 +720,7 @@ absl::StatusOr<std::vector<PickledTensor>> Unpickler::Run() {
         break;
       case '2': {  // DUP
         BINQ_ASSIGN_OR_RETURN(const size_t top, Top());
-        stack_.push_back(top);
+        BINQ_RETURN_IF_ERROR(PushIndex(top));
         break;
       }
       default:
