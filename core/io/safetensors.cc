@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/base/status_macros.h"
+#include "core/io/posix_file.h"
 #include "nlohmann/json.hpp"
 
 // Tensor bytes are handed out and written as they lie in memory.
@@ -41,49 +42,6 @@ absl::Status Corrupt(const std::string& path, absl::string_view tensor,
                      absl::string_view what) {
   return Corrupt(path, absl::StrCat("tensor '", tensor, "': ", what));
 }
-
-// errno of a failed system call on `path` as a Status (codes as documented on
-// SafetensorsFile::Open and SafetensorsWriter::WriteFile).
-absl::Status ErrnoStatus(int err, absl::string_view path,
-                         absl::string_view action) {
-  const std::string message =
-      absl::StrCat(path, ": ", action, ": ", std::strerror(err));
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(message);
-    case ENOSPC:
-    case EDQUOT:
-      return absl::ResourceExhaustedError(message);
-    default:
-      return absl::UnavailableError(message);
-  }
-}
-
-// Closes a descriptor on every return path.
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ~ScopedFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  int get() const { return fd_; }
-  // Closes now; returns close's errno, or 0.
-  int Close() {
-    const int rc = ::close(fd_);
-    fd_ = -1;
-    return rc == 0 ? 0 : errno;
-  }
-
- private:
-  int fd_;
-};
 
 // A JSON value for an error message, cut short: a corrupt header may hold
 // megabytes in one value.
@@ -468,19 +426,28 @@ absl::Status SafetensorsWriter::Add(const std::string& name, DType dtype,
   return absl::OkStatus();
 }
 
-absl::Status SafetensorsWriter::WriteFile(const std::string& path) const {
-  // Json objects are std::maps, so dump() sorts the keys; entries_ is sorted
-  // the same way, so the data follows header order.
+absl::StatusOr<std::string> EncodeSafetensorsHeader(
+    const std::vector<SafetensorsHeaderEntry>& entries,
+    const std::map<std::string, std::string>& metadata,
+    absl::string_view path) {
   Json header = Json::object();
   uint64_t offset = 0;
-  for (const auto& [name, e] : entries_) {
-    Json& entry = header[name];
+  for (const SafetensorsHeaderEntry& e : entries) {
+    if (e.name.empty() || e.name == kMetadataKey) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": tensor name '", e.name, "' is empty or reserved"));
+    }
+    if (header.contains(e.name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": duplicate tensor '", e.name, "'"));
+    }
+    Json& entry = header[e.name];
     entry["dtype"] = DTypeName(e.dtype);
     entry["shape"] = e.shape;
-    entry["data_offsets"] = Json::array({offset, offset + e.bytes.size()});
-    offset += e.bytes.size();
+    entry["data_offsets"] = Json::array({offset, offset + e.nbytes});
+    offset += e.nbytes;
   }
-  if (!metadata_.empty()) header[std::string(kMetadataKey)] = metadata_;
+  if (!metadata.empty()) header[std::string(kMetadataKey)] = metadata;
   std::string text;
   try {  // dump() throws on strings that are not valid UTF-8
     text = header.dump();
@@ -495,38 +462,35 @@ absl::Status SafetensorsWriter::WriteFile(const std::string& path) const {
         absl::StrCat(path, ": header of ", text.size(), " bytes is over the ",
                      kMaxHeaderBytes, "-byte limit readers accept"));
   }
-  uint8_t length[8];
+  std::string out(8, '\0');
   for (int i = 0; i < 8; ++i) {
-    length[i] =
-        static_cast<uint8_t>(static_cast<uint64_t>(text.size()) >> (8 * i));
+    out[i] = static_cast<char>(static_cast<uint64_t>(text.size()) >> (8 * i));
   }
+  out += text;
+  return out;
+}
+
+absl::Status SafetensorsWriter::WriteFile(const std::string& path) const {
+  // entries_ is sorted by name, the order the data follows.
+  std::vector<SafetensorsHeaderEntry> layout;
+  layout.reserve(entries_.size());
+  for (const auto& [name, e] : entries_) {
+    layout.push_back({name, e.dtype, e.shape, e.bytes.size()});
+  }
+  BINQ_ASSIGN_OR_RETURN(const std::string header,
+                        EncodeSafetensorsHeader(layout, metadata_, path));
 
   const std::string tmp = absl::StrCat(path, ".tmp-", ::getpid());
   ScopedFd fd(
       ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (fd.get() < 0) return ErrnoStatus(errno, tmp, "cannot create");
+  if (!fd.valid()) return ErrnoStatus(errno, tmp, "cannot create");
   const auto fail = [&](int err, absl::string_view action) {
     ::unlink(tmp.c_str());
     return ErrnoStatus(err, tmp, action);
   };
-  // write() may write less than asked (large buffers, signals): loop.
-  const auto write_all = [&](const void* p, size_t n) {
-    const char* c = static_cast<const char*>(p);
-    while (n > 0) {
-      const ssize_t w = ::write(fd.get(), c, n);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        return errno;
-      }
-      c += w;
-      n -= static_cast<size_t>(w);
-    }
-    return 0;
-  };
-  int err = write_all(length, sizeof length);
-  if (err == 0) err = write_all(text.data(), text.size());
+  int err = WriteAll(fd.get(), header.data(), header.size());
   for (auto it = entries_.begin(); err == 0 && it != entries_.end(); ++it) {
-    err = write_all(it->second.bytes.data(), it->second.bytes.size());
+    err = WriteAll(fd.get(), it->second.bytes.data(), it->second.bytes.size());
   }
   if (err != 0) return fail(err, "cannot write");
   if (::fsync(fd.get()) != 0) return fail(errno, "cannot fsync");
@@ -534,21 +498,9 @@ absl::Status SafetensorsWriter::WriteFile(const std::string& path) const {
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     return fail(errno, absl::StrCat("cannot rename to ", path));
   }
-
   // The rename is durable only once the folder's entry is on disk.
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "."
-                          : slash == 0               ? "/"
-                                                     : path.substr(0, slash);
-  ScopedFd dir_fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (dir_fd.get() < 0) {
-    return ErrnoStatus(errno, dir, absl::StrCat("cannot open to sync ", path));
-  }
-  if (::fsync(dir_fd.get()) != 0) {
-    return ErrnoStatus(errno, dir,
-                       absl::StrCat("cannot fsync after writing ", path));
-  }
-  return absl::OkStatus();
+  return WithContext(SyncDir(ParentDir(path)),
+                     absl::StrCat("after writing ", path));
 }
 
 }  // namespace binq::core

@@ -109,6 +109,27 @@ class SafetensorsFile {
 [[nodiscard]] absl::StatusOr<std::vector<float>> ToFloat32(
     const TensorView& view);
 
+// One tensor of a safetensors header, for writers that stream the data
+// themselves (CheckpointWriter).
+struct SafetensorsHeaderEntry {
+  std::string name;
+  DType dtype = DType::kF32;
+  std::vector<int64_t> shape;
+  uint64_t nbytes = 0;  // numel(shape) * DTypeSize(dtype), checked by callers
+};
+
+// The first bytes of a safetensors file holding `entries`: the 8-byte
+// little-endian header length, then the JSON header (keys sorted, as JSON
+// objects print; `__metadata__` only when `metadata` is non-empty) padded with
+// spaces to a multiple of 8. Data offsets run contiguously in `entries` order
+// from 0, so the data must follow the header in that order, with no gaps.
+// INVALID_ARGUMENT, naming `path` (used only in messages), for an empty,
+// reserved or repeated name, names or metadata that are not valid UTF-8, or a
+// header over the 100 MB readers accept.
+[[nodiscard]] absl::StatusOr<std::string> EncodeSafetensorsHeader(
+    const std::vector<SafetensorsHeaderEntry>& entries,
+    const std::map<std::string, std::string>& metadata, absl::string_view path);
+
 // Collects tensors (copying their bytes) and writes them as one safetensors
 // file. The header's keys are sorted (tensor names and `__metadata__`, which
 // is written only when non-empty), the header is padded with spaces to a
