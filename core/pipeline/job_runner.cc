@@ -102,7 +102,9 @@ absl::StatusOr<RunResult> RunJob(const JobSpec& spec_in, const RunOptions& optio
   BINQ_ASSIGN_OR_RETURN(spec.technique, CanonicalTechnique(spec.technique));
   const bool quantize = spec.technique != "fp16";
   const Technique* technique = nullptr;
-  if (quantize) BINQ_ASSIGN_OR_RETURN(technique, TechniqueRegistry::Global().Find(spec.technique));
+  if (quantize) {
+    BINQ_ASSIGN_OR_RETURN(technique, TechniqueRegistry::Global().Find(spec.technique));
+  }
   BINQ_ASSIGN_OR_RETURN(const QuantOptions quant_options, QuantOptionsFor(spec));
   const std::string data_dir = options.data_dir.empty() ? DefaultDataDir() : options.data_dir;
   std::map<std::string, double> timings;
@@ -111,9 +113,8 @@ absl::StatusOr<RunResult> RunJob(const JobSpec& spec_in, const RunOptions& optio
   // ---- loading
   auto stage_start = Clock::now();
   sink.Emit(StageEvent{Stage::kLoading, absl::StrCat("resolving ", spec.model)});
-  BINQ_ASSIGN_OR_RETURN(
-      const ModelLocation location,
-      options.hub_cache_dir.empty() ? LocateModel(spec.model) : LocateModel(spec.model, options.hub_cache_dir));
+  const std::string hub_cache = options.hub_cache_dir.empty() ? DefaultHubCacheDir() : options.hub_cache_dir;
+  BINQ_ASSIGN_OR_RETURN(const ModelLocation location, LocateModel(spec.model, hub_cache));
   BINQ_ASSIGN_OR_RETURN(const ModelConfig config, ReadModelConfig(location.dir));
   if (spec.seqlen == 0) spec.seqlen = config.reference_seqlen();
   if (spec.seqlen > config.max_position_embeddings) {
