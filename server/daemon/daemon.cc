@@ -143,6 +143,7 @@ absl::Status Daemon::Start() {
     }
     address_ = DialAddress(config_.listen, port);
     server_->GetHealthCheckService()->SetServingStatus(true);
+    server_->GetHealthCheckService()->SetServingStatus(v1::BinqService::service_full_name(), true);
   }
   spdlog::info("binqd listening on {} (worker API on {})", address_, worker_address_);
   // The one line tests and scripts read to find the port.

@@ -485,6 +485,17 @@ absl::StatusOr<JobManager::ReportResult> JobManager::ReportEvents(
       return WithContext(s, absl::StrCat("events[", i, "] (worker_seq ", e.worker_seq, ")"));
     }
   }
+  ReportResult result;
+  if (events.empty()) {  // a liveness check: nothing to write
+    BINQ_ASSIGN_OR_RETURN(JobRecord job, store_->GetJob(job_id));
+    if (job.state != JobState::kRunning || job.attempt != attempt) return NotRunning(job, attempt);
+    result.stored_through = job.worker_seq_through;
+    absl::MutexLock lock(&mu_);
+    if (auto it = running_.find(job_id); it != running_.end() && it->second.attempt == attempt) {
+      result.cancel_requested = it->second.cancel_requested;
+    }
+    return result;
+  }
   const double now = clock_->NowSeconds();
   std::string last_warning;
   int64_t through = 0;
@@ -512,7 +523,6 @@ absl::StatusOr<JobManager::ReportResult> JobManager::ReportEvents(
         if (queue_worthy) change.queue_event = QueueProgressEvent(job);
         return absl::OkStatus();
       }));
-  ReportResult result;
   result.stored_through = through;
   absl::MutexLock lock(&mu_);
   if (auto it = running_.find(job_id); it != running_.end() && it->second.attempt == attempt) {
