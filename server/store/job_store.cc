@@ -1,5 +1,6 @@
 #include "server/store/job_store.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -254,7 +255,9 @@ absl::StatusOr<Committed> JobStore::ApplyChange(JobRecord job, JobChange change,
         db_->Prepare("INSERT INTO queue_events (seq, time, job_id, payload) VALUES (?, ?, ?, ?)"));
     insert_event.Bind(1, seq).Bind(2, now).BindText(3, job.id).BindBlob(4, event.SerializeAsString());
     BINQ_RETURN_IF_ERROR(insert_event.Run());
-    if (seq % 1000 == 0 && seq > options_.keep_queue_events) {
+    // Prune now and then, not on every append.
+    const int64_t every = std::max<int64_t>(1, std::min<int64_t>(1000, options_.keep_queue_events));
+    if (seq % every == 0 && seq > options_.keep_queue_events) {
       BINQ_ASSIGN_OR_RETURN(Statement prune, db_->Prepare("DELETE FROM queue_events WHERE seq <= ?"));
       BINQ_RETURN_IF_ERROR(prune.Bind(1, seq - options_.keep_queue_events).Run());
     }
