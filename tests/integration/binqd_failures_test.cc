@@ -54,6 +54,7 @@ TEST_F(BinqdFailureTest, CancelRunningWorkerThatHonoursSigterm) {
   StartDaemon({"--cancel-grace", "10s"});
   const v1::Job job = Submit("hang");
   const pid_t pid = WorkerPid(job);
+  ASSERT_TRUE(WaitForWorkerLog(job, "hanging in LOADING"));
   v1::Job reply;
   ASSERT_TRUE(Cancel(job.id(), &reply).ok());
   EXPECT_EQ(reply.state(), v1::RUNNING);
@@ -80,6 +81,7 @@ TEST_F(BinqdFailureTest, CancelRunningWorkerThatIgnoresSigtermNeedsSigkill) {
   StartDaemon({"--cancel-grace", "500ms"});
   const v1::Job job = Submit("stubborn");
   const pid_t pid = WorkerPid(job);
+  ASSERT_TRUE(WaitForWorkerLog(job, "hanging in LOADING"));
   v1::Job reply;
   ASSERT_TRUE(Cancel(job.id(), &reply).ok());
   BINQ_ASSERT_OK_AND_ASSIGN(v1::Job done, WaitForState(*stub_, job.id(), v1::CANCELLED));
@@ -95,6 +97,7 @@ TEST_F(BinqdFailureTest, WorkerKilledWithSigkillFailsAsWorkerCrash) {
   StartDaemon();
   const v1::Job job = Submit("hang");
   const pid_t pid = WorkerPid(job);
+  ASSERT_TRUE(WaitForWorkerLog(job, "hanging in LOADING"));
   ASSERT_EQ(::kill(pid, SIGKILL), 0);
   BINQ_ASSERT_OK_AND_ASSIGN(v1::Job failed, WaitForState(*stub_, job.id(), v1::FAILED));
   EXPECT_EQ(failed.failure_reason(), v1::WORKER_CRASH);

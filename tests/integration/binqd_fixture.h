@@ -136,6 +136,17 @@ class BinqdTest : public ::testing::Test {
     return static_cast<pid_t>(std::stol("0" + ReadFileOrEmpty(path)));
   }
 
+  // Waits until the job's worker.log contains `text`.
+  bool WaitForWorkerLog(const v1::Job& job, const std::string& text,
+                        absl::Duration timeout = absl::Seconds(30)) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      if (ReadFileOrEmpty(JobFile(job, "worker.log")).find(text) != std::string::npos) return true;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return false;
+  }
+
   // True once `pid` is gone (or a zombie nobody reaped yet).
   static bool ProcessGone(pid_t pid, absl::Duration timeout = absl::Seconds(10)) {
     const absl::Time deadline = absl::Now() + timeout;

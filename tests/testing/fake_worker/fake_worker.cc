@@ -151,6 +151,14 @@ class Worker {
     return resp.cancel_requested();
   }
 
+  // Like Report, but carries on whatever the daemon says (a stubborn worker).
+  void TryReport(std::vector<v1::JobEvent> events) {
+    internal::ReportEventsResponse resp;
+    const grpc::Status s = Send(events, next_seq_, &resp);
+    if (!s.ok()) Log(absl::StrCat("ReportEvents failed, carrying on: ", s.error_message()));
+    next_seq_ += static_cast<int64_t>(events.size());
+  }
+
   // Sends the last `n` events again (as after a broken connection).
   void Resend(int n) {
     internal::ReportEventsResponse resp;
@@ -358,9 +366,13 @@ int main(int argc, char** argv) {
     }
     Pipeline(w, work.spec(), 2);
   }
-  if (m == "hang" || m == "stubborn") {
-    (void)w.Report({Stage(v1::LOADING, "fake: " + m)});
-    Hang(w, m == "stubborn");
+  if (m == "hang") {
+    (void)w.Report({Stage(v1::LOADING, "fake: hang")});
+    Hang(w, false);
+  }
+  if (m == "stubborn") {
+    w.TryReport({Stage(v1::LOADING, "fake: stubborn")});
+    Hang(w, true);
   }
   if (m == "crash") {
     (void)w.Report({Stage(v1::LOADING, "fake: about to crash")});
