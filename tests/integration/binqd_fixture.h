@@ -38,6 +38,16 @@ class BinqdTest : public ::testing::Test {
     ::setenv("HF_HUB_CACHE", (root_ + "/hf-cache").c_str(), 1);
   }
 
+  void TearDown() override {
+    stub_.reset();
+    daemon_.reset();  // SIGTERM, and waits for it to exit
+    // Keep what a failed test left behind for a look; drop the rest.
+    if (!HasFailure()) {
+      std::error_code ec;
+      std::filesystem::remove_all(root_, ec);
+    }
+  }
+
   static void Write(const std::string& path, const std::string& text) {
     std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     std::ofstream(path) << text;
