@@ -498,7 +498,6 @@ absl::StatusOr<JobManager::ReportResult> JobManager::ReportEvents(
   }
   const double now = clock_->NowSeconds();
   std::string last_warning;
-  int64_t through = 0;
   BINQ_ASSIGN_OR_RETURN(
       Committed c, Commit(job_id, [&](JobRecord& job, JobChange& change) -> absl::Status {
         if (job.state != JobState::kRunning || job.attempt != attempt) return NotRunning(job, attempt);
@@ -519,11 +518,10 @@ absl::StatusOr<JobManager::ReportResult> JobManager::ReportEvents(
           change.events.push_back(std::move(stored));
           job.worker_seq_through = e.worker_seq;
         }
-        through = job.worker_seq_through;
         if (queue_worthy) change.queue_event = QueueProgressEvent(job);
         return absl::OkStatus();
       }));
-  result.stored_through = through;
+  result.stored_through = c.job.worker_seq_through;
   absl::MutexLock lock(&mu_);
   if (auto it = running_.find(job_id); it != running_.end() && it->second.attempt == attempt) {
     if (!last_warning.empty()) it->second.last_warning = last_warning;

@@ -1,6 +1,7 @@
 // binqd end to end with fake workers: submit → watch → result, several
 // watchers, resuming a watch, idempotent submit, scheduling order, the
 // queue feed, heartbeats, and submit validation.
+#include <set>
 #include <thread>
 
 #include "tests/integration/binqd_fixture.h"
@@ -127,6 +128,41 @@ TEST_F(BinqdTest, IdleWatcherGetsHeartbeatsWithTheCurrentSeq) {
   (void)reader->Finish();
   v1::Job cancelled;
   ASSERT_TRUE(Cancel(job.id(), &cancelled).ok());
+}
+
+// One job per GPU slot, each worker seeing only its GPU; a CPU job on a CPU
+// slot sees none. (binqd takes --gpus indices as given, so this runs without
+// a GPU.)
+TEST_F(BinqdTest, EachWorkerSeesOnlyItsSlotsGpu) {
+  StartDaemon({"--gpus", "0,1", "--cpu-slots", "1"});
+  const v1::Job g1 = Submit("hang");
+  const v1::Job g2 = Submit("hang");
+  v1::SubmitJobRequest cpu_req = Request("hang");
+  cpu_req.mutable_spec()->set_device("cpu");
+  v1::Job cpu;
+  ASSERT_TRUE(SubmitRaw(cpu_req, &cpu).ok());
+  const v1::Job waiting = Submit("ok");  // both GPUs busy: it waits
+  std::map<std::string, std::string> slot_of;
+  for (const v1::Job& job : {g1, g2, cpu}) {
+    ASSERT_TRUE(WaitForWorkerLog(job, "hanging in LOADING"));
+    BINQ_ASSERT_OK_AND_ASSIGN(v1::Job running, WaitForState(*stub_, job.id(), v1::RUNNING));
+    slot_of[job.id()] = running.slot();
+    const std::string visible =
+        running.slot() == "cpu:0" ? "" : running.slot().substr(std::string("gpu:").size());
+    EXPECT_THAT(ReadFileOrEmpty(JobFile(job, "worker.log")),
+                HasSubstr("CUDA_VISIBLE_DEVICES='" + visible + "'"))
+        << running.slot();
+  }
+  EXPECT_EQ(slot_of[cpu.id()], "cpu:0");
+  EXPECT_THAT((std::set<std::string>{slot_of[g1.id()], slot_of[g2.id()]}),
+              ::testing::ElementsAre("gpu:0", "gpu:1"));
+  BINQ_ASSERT_OK_AND_ASSIGN(v1::Job still, WaitForState(*stub_, waiting.id(), v1::QUEUED));
+  EXPECT_TRUE(still.slot().empty());
+  v1::Job j;
+  ASSERT_TRUE(Cancel(g1.id(), &j).ok());
+  BINQ_ASSERT_OK_AND_ASSIGN(v1::Job ran, WaitForState(*stub_, waiting.id(), v1::SUCCEEDED));
+  EXPECT_EQ(ran.progress().percent(), 100);
+  for (const v1::Job& job : {g2, cpu}) ASSERT_TRUE(Cancel(job.id(), &j).ok());
 }
 
 TEST_F(BinqdTest, IdempotentSubmitByRequestId) {
