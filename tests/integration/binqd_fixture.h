@@ -41,8 +41,9 @@ class BinqdTest : public ::testing::Test {
   void TearDown() override {
     stub_.reset();
     daemon_.reset();  // SIGTERM, and waits for it to exit
-    // Keep what a failed test left behind for a look; drop the rest.
-    if (!HasFailure()) {
+    // Keep what a failed test left behind for a look (or everything, with
+    // BINQ_KEEP_TEST_DIRS=1); drop the rest.
+    if (!HasFailure() && std::getenv("BINQ_KEEP_TEST_DIRS") == nullptr) {
       std::error_code ec;
       std::filesystem::remove_all(root_, ec);
     }
