@@ -3,13 +3,13 @@
 #include <type_traits>
 
 #include "absl/strings/str_cat.h"
-#include "server/api/event_convert.h"
+#include "proto/convert/event_convert.h"
 
 namespace binq::server {
 namespace {
 
 // What differs between a job stream and the queue stream.
-bool EndsStream(const v1::JobEvent& event) { return IsTerminalEvent(event); }
+bool EndsStream(const v1::JobEvent& event) { return api::IsTerminalEvent(event); }
 bool EndsStream(const v1::QueueEvent&) { return false; }  // the queue never ends
 
 template <typename Event>
@@ -19,7 +19,7 @@ v1::JobEvent Heartbeat<v1::JobEvent>(const std::string& job_id, int64_t seq, abs
   v1::JobEvent e;
   e.set_job_id(job_id);
   e.set_seq(seq);
-  *e.mutable_time() = TimeToProto(absl::ToDoubleSeconds(now - absl::UnixEpoch()));
+  *e.mutable_time() = api::TimeToProto(absl::ToDoubleSeconds(now - absl::UnixEpoch()));
   e.mutable_heartbeat();
   return e;
 }
@@ -27,7 +27,7 @@ template <>
 v1::QueueEvent Heartbeat<v1::QueueEvent>(const std::string&, int64_t seq, absl::Time now) {
   v1::QueueEvent e;
   e.set_seq(seq);
-  *e.mutable_time() = TimeToProto(absl::ToDoubleSeconds(now - absl::UnixEpoch()));
+  *e.mutable_time() = api::TimeToProto(absl::ToDoubleSeconds(now - absl::UnixEpoch()));
   e.mutable_heartbeat();
   return e;
 }

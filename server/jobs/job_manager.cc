@@ -11,9 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/exit_codes.h"
 #include "core/base/status_macros.h"
-#include "server/api/event_convert.h"
+#include "proto/convert/event_convert.h"
 #include "server/api/job_convert.h"
-#include "server/api/state_convert.h"
+#include "proto/convert/state_convert.h"
 #include "server/executor/log_tail.h"
 #include "server/executor/worker_command.h"
 #include "server/jobs/progress.h"
@@ -28,10 +28,10 @@ namespace fs = std::filesystem;
 v1::JobEvent StateEvent(JobState state, FailureReason reason, const std::string& message,
                         int attempt, const std::string& slot, double now) {
   v1::JobEvent event;
-  *event.mutable_time() = TimeToProto(now);
+  *event.mutable_time() = api::TimeToProto(now);
   v1::StateChanged* s = event.mutable_state_changed();
-  s->set_state(JobStateToProto(state));
-  s->set_failure_reason(FailureReasonToProto(reason));
+  s->set_state(api::JobStateToProto(state));
+  s->set_failure_reason(api::FailureReasonToProto(reason));
   s->set_message(message);
   s->set_attempt(attempt);
   s->set_slot(slot);
@@ -481,7 +481,7 @@ absl::StatusOr<JobManager::ReportResult> JobManager::ReportEvents(
                                                      e.worker_seq, " after ",
                                                      events[i - 1].worker_seq, ")"));
     }
-    if (absl::Status s = EventFromProto(e.event).status(); !s.ok()) {
+    if (absl::Status s = api::EventFromProto(e.event).status(); !s.ok()) {
       return WithContext(s, absl::StrCat("events[", i, "] (worker_seq ", e.worker_seq, ")"));
     }
   }
@@ -512,7 +512,7 @@ absl::StatusOr<JobManager::ReportResult> JobManager::ReportEvents(
           v1::JobEvent stored = e.event;
           stored.clear_job_id();
           stored.set_seq(0);
-          *stored.mutable_time() = TimeToProto(e.time_unix > 0 ? e.time_unix : now);
+          *stored.mutable_time() = api::TimeToProto(e.time_unix > 0 ? e.time_unix : now);
           queue_worthy = ApplyEventToJob(stored, job) || queue_worthy;
           if (stored.has_warning()) last_warning = stored.warning().message();
           change.events.push_back(std::move(stored));

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "server/api/state_convert.h"
+#include "proto/convert/state_convert.h"
 
 namespace binq::server {
 namespace {
@@ -39,7 +39,7 @@ bool ApplyEventToJob(const v1::JobEvent& event, JobRecord& job) {
   JobProgress& p = job.progress;
   switch (event.kind_case()) {
     case v1::JobEvent::kStage: {
-      absl::StatusOr<Stage> stage = StageFromProto(event.stage().stage());
+      absl::StatusOr<Stage> stage = api::StageFromProto(event.stage().stage());
       if (!stage.ok()) return false;
       p.stage = *stage;
       p.detail = event.stage().detail();
@@ -49,7 +49,7 @@ bool ApplyEventToJob(const v1::JobEvent& event, JobRecord& job) {
     case v1::JobEvent::kProgress: {
       const auto& e = event.progress();
       p.detail = absl::StrCat(e.done(), "/", e.total(), " ", e.unit());
-      if (absl::StatusOr<Stage> stage = StageFromProto(e.stage()); stage.ok() && *stage != Stage::kQuantizing) {
+      if (absl::StatusOr<Stage> stage = api::StageFromProto(e.stage()); stage.ok() && *stage != Stage::kQuantizing) {
         RaisePercent(p, *stage, Fraction(e.done(), e.total()));
       }
       return false;

@@ -3,10 +3,10 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "server/api/grpc_status.h"
+#include "proto/convert/grpc_status.h"
 #include "server/api/job_convert.h"
-#include "server/api/spec_convert.h"
-#include "server/api/state_convert.h"
+#include "proto/convert/spec_convert.h"
+#include "proto/convert/state_convert.h"
 
 namespace binq::server {
 namespace {
@@ -26,17 +26,17 @@ BinqServiceImpl::BinqServiceImpl(JobManager* manager, EventHub* hub, WatchOption
 
 grpc::Status BinqServiceImpl::SubmitJob(grpc::ServerContext*, const v1::SubmitJobRequest* request,
                                         v1::Job* response) {
-  absl::StatusOr<JobRecord> job = manager_->Submit(SpecFromSubmitRequest(*request));
-  if (!job.ok()) return ToGrpcStatus(job.status());
+  absl::StatusOr<JobRecord> job = manager_->Submit(api::SpecFromSubmitRequest(*request));
+  if (!job.ok()) return api::ToGrpcStatus(job.status());
   *response = JobToProto(*job);
   return grpc::Status::OK;
 }
 
 grpc::Status BinqServiceImpl::GetJob(grpc::ServerContext*, const v1::GetJobRequest* request,
                                      v1::Job* response) {
-  if (absl::Status s = RequireJobId(request->job_id()); !s.ok()) return ToGrpcStatus(s);
+  if (absl::Status s = RequireJobId(request->job_id()); !s.ok()) return api::ToGrpcStatus(s);
   absl::StatusOr<JobRecord> job = manager_->Get(request->job_id());
-  if (!job.ok()) return ToGrpcStatus(job.status());
+  if (!job.ok()) return api::ToGrpcStatus(job.status());
   *response = JobToProto(*job);
   return grpc::Status::OK;
 }
@@ -45,13 +45,13 @@ grpc::Status BinqServiceImpl::ListJobs(grpc::ServerContext*, const v1::ListJobsR
                                        v1::ListJobsResponse* response) {
   JobFilter filter;
   if (request->state() != v1::JOB_STATE_UNSPECIFIED) {
-    absl::StatusOr<JobState> state = JobStateFromProto(request->state());
-    if (!state.ok()) return ToGrpcStatus(state.status());
+    absl::StatusOr<JobState> state = api::JobStateFromProto(request->state());
+    if (!state.ok()) return api::ToGrpcStatus(state.status());
     filter.state = *state;
   }
   filter.user = request->user();
   if (request->page_size() < 0) {
-    return ToGrpcStatus(absl::InvalidArgumentError(
+    return api::ToGrpcStatus(absl::InvalidArgumentError(
         absl::StrCat("page_size: must be ≥ 0, got ", request->page_size())));
   }
   filter.page_size = request->page_size() == 0 ? kDefaultPageSize
@@ -61,12 +61,12 @@ grpc::Status BinqServiceImpl::ListJobs(grpc::ServerContext*, const v1::ListJobsR
     absl::string_view token = request->page_token();
     if (!absl::ConsumePrefix(&token, "o") || !absl::SimpleAtoi(token, &filter.before_order) ||
         filter.before_order <= 0) {
-      return ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
+      return api::ToGrpcStatus(absl::InvalidArgumentError(absl::StrCat(
           "page_token: '", request->page_token(), "' is not a token from ListJobs")));
     }
   }
   absl::StatusOr<JobPage> page = manager_->List(filter);
-  if (!page.ok()) return ToGrpcStatus(page.status());
+  if (!page.ok()) return api::ToGrpcStatus(page.status());
   for (const JobRecord& job : page->jobs) *response->add_jobs() = JobToProto(job);
   if (page->next_before_order > 0) {
     response->set_next_page_token(absl::StrCat("o", page->next_before_order));
@@ -76,9 +76,9 @@ grpc::Status BinqServiceImpl::ListJobs(grpc::ServerContext*, const v1::ListJobsR
 
 grpc::Status BinqServiceImpl::CancelJob(grpc::ServerContext*, const v1::CancelJobRequest* request,
                                         v1::Job* response) {
-  if (absl::Status s = RequireJobId(request->job_id()); !s.ok()) return ToGrpcStatus(s);
+  if (absl::Status s = RequireJobId(request->job_id()); !s.ok()) return api::ToGrpcStatus(s);
   absl::StatusOr<JobRecord> job = manager_->Cancel(request->job_id());
-  if (!job.ok()) return ToGrpcStatus(job.status());
+  if (!job.ok()) return api::ToGrpcStatus(job.status());
   *response = JobToProto(*job);
   return grpc::Status::OK;
 }

@@ -1,8 +1,8 @@
 #include "server/rpc/watch_reactors.h"
 
 #include "absl/strings/str_cat.h"
-#include "server/api/event_convert.h"
-#include "server/api/grpc_status.h"
+#include "proto/convert/event_convert.h"
+#include "proto/convert/grpc_status.h"
 #include "server/api/job_convert.h"
 
 namespace binq::server {
@@ -56,7 +56,7 @@ WatchJobReactor::WatchJobReactor(JobStore* store, EventHub* hub, const WatchOpti
   });
 }
 
-void WatchJobReactor::DoFinish(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+void WatchJobReactor::DoFinish(const absl::Status& status) { Finish(api::ToGrpcStatus(status)); }
 
 void WatchJobReactor::OnDone() {
   // After Unsubscribe returns the hub calls this reactor no more.
@@ -84,7 +84,7 @@ WatchQueueReactor::WatchQueueReactor(JobStore* store, EventHub* hub, const Watch
       End(snapshot.status());
       return;
     }
-    const auto now = TimeToProto(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+    const auto now = api::TimeToProto(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
     std::vector<v1::QueueEvent> initial;
     for (const JobRecord& job : snapshot->unfinished) {
       v1::QueueEvent e;
@@ -118,7 +118,7 @@ WatchQueueReactor::WatchQueueReactor(JobStore* store, EventHub* hub, const Watch
   });
 }
 
-void WatchQueueReactor::DoFinish(const absl::Status& status) { Finish(ToGrpcStatus(status)); }
+void WatchQueueReactor::DoFinish(const absl::Status& status) { Finish(api::ToGrpcStatus(status)); }
 
 void WatchQueueReactor::OnDone() {
   if (const EventHub::SubscriptionId id = subscription_.load(); id != 0) hub_->Unsubscribe(id);

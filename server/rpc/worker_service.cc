@@ -1,8 +1,8 @@
 #include "server/rpc/worker_service.h"
 
 #include "absl/strings/str_cat.h"
-#include "server/api/grpc_status.h"
-#include "server/api/spec_convert.h"
+#include "proto/convert/grpc_status.h"
+#include "proto/convert/spec_convert.h"
 
 namespace binq::server {
 
@@ -11,8 +11,8 @@ grpc::Status WorkerServiceImpl::StartWork(grpc::ServerContext*,
                                           v1::internal::StartWorkResponse* response) {
   absl::StatusOr<JobManager::WorkAssignment> work =
       manager_->StartWork(request->job_id(), request->token(), request->attempt());
-  if (!work.ok()) return ToGrpcStatus(work.status());
-  *response->mutable_spec() = SpecToProto(work->job.spec);
+  if (!work.ok()) return api::ToGrpcStatus(work.status());
+  *response->mutable_spec() = api::SpecToProto(work->job.spec);
   response->set_output_dir(work->job.output_dir);
   response->set_data_dir(work->data_dir);
   response->set_attempt(work->job.attempt);
@@ -29,7 +29,7 @@ grpc::Status WorkerServiceImpl::ReportEvents(grpc::ServerContext*,
   }
   absl::StatusOr<JobManager::ReportResult> result =
       manager_->ReportEvents(request->job_id(), request->token(), request->attempt(), events);
-  if (!result.ok()) return ToGrpcStatus(result.status());
+  if (!result.ok()) return api::ToGrpcStatus(result.status());
   response->set_stored_through(result->stored_through);
   response->set_cancel_requested(result->cancel_requested);
   return grpc::Status::OK;
@@ -40,11 +40,11 @@ grpc::Status WorkerServiceImpl::FinishWork(grpc::ServerContext*,
                                            v1::internal::FinishWorkResponse*) {
   const int code = request->status_code();
   if (code < 0 || code > static_cast<int>(absl::StatusCode::kUnauthenticated)) {
-    return ToGrpcStatus(absl::InvalidArgumentError(
+    return api::ToGrpcStatus(absl::InvalidArgumentError(
         absl::StrCat("status_code: not an absl::StatusCode (0…16), got ", code)));
   }
   const absl::Status result(static_cast<absl::StatusCode>(code), request->message());
-  return ToGrpcStatus(
+  return api::ToGrpcStatus(
       manager_->FinishWork(request->job_id(), request->token(), request->attempt(), result));
 }
 

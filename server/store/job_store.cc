@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
 #include "nlohmann/json.hpp"
-#include "server/api/event_convert.h"
+#include "proto/convert/event_convert.h"
 #include "server/api/job_convert.h"
 #include "server/store/schema.h"
 
@@ -206,7 +206,7 @@ absl::StatusOr<Committed> JobStore::ApplyChange(JobRecord job, JobChange change,
   for (v1::JobEvent& event : change.events) {
     event.set_job_id(job.id);
     event.set_seq(++job.last_seq);
-    if (!event.has_time()) *event.mutable_time() = TimeToProto(now);
+    if (!event.has_time()) *event.mutable_time() = api::TimeToProto(now);
   }
   BINQ_RETURN_IF_ERROR(WriteJob(job, insert));
   for (const v1::JobEvent& event : change.events) {
@@ -215,8 +215,8 @@ absl::StatusOr<Committed> JobStore::ApplyChange(JobRecord job, JobChange change,
         db_->Prepare("INSERT INTO events (job_id, seq, time, type, payload) VALUES (?, ?, ?, ?, ?)"));
     stmt.BindText(1, job.id)
         .Bind(2, event.seq())
-        .Bind(3, TimeFromProto(event.time()))
-        .BindText(4, JobEventType(event))
+        .Bind(3, api::TimeFromProto(event.time()))
+        .BindText(4, api::JobEventType(event))
         .BindBlob(5, event.SerializeAsString());
     BINQ_RETURN_IF_ERROR(stmt.Run());
   }
@@ -248,7 +248,7 @@ absl::StatusOr<Committed> JobStore::ApplyChange(JobRecord job, JobChange change,
     const int64_t seq = next.ColumnInt(0);
     BINQ_RETURN_IF_ERROR(next.Run());  // finish the statement
     event.set_seq(seq);
-    *event.mutable_time() = TimeToProto(now);
+    *event.mutable_time() = api::TimeToProto(now);
     *event.mutable_job() = JobToProto(job);
     BINQ_ASSIGN_OR_RETURN(
         Statement insert_event,

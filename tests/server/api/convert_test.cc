@@ -3,11 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "server/api/event_convert.h"
-#include "server/api/grpc_status.h"
+#include "proto/convert/event_convert.h"
+#include "proto/convert/grpc_status.h"
 #include "server/api/job_convert.h"
-#include "server/api/spec_convert.h"
-#include "server/api/state_convert.h"
+#include "proto/convert/spec_convert.h"
+#include "proto/convert/state_convert.h"
 #include "tests/testing/status_matchers.h"
 
 namespace binq::server {
@@ -20,7 +20,7 @@ TEST(SpecConvertTest, EmptyProtoTakesTheDefaults) {
   v1::JobSpec proto;
   proto.set_model("m");
   proto.set_technique("braq");
-  const JobSpec spec = SpecFromProto(proto);
+  const JobSpec spec = api::SpecFromProto(proto);
   const JobSpec defaults;
   EXPECT_EQ(spec.model, "m");
   EXPECT_EQ(spec.dataset, defaults.dataset);
@@ -45,7 +45,7 @@ TEST(SpecConvertTest, ExplicitZeroIsKeptSoValidationSeesIt) {
   proto.set_nsamples(0);
   proto.set_percdamp(0);
   proto.set_save_model(false);
-  const JobSpec spec = SpecFromProto(proto);
+  const JobSpec spec = api::SpecFromProto(proto);
   EXPECT_EQ(spec.blocksize, 0);
   EXPECT_EQ(spec.nsamples, 0);
   EXPECT_EQ(spec.percdamp, 0);
@@ -84,29 +84,29 @@ TEST(SpecConvertTest, RoundTripAndServiceFields) {
   request.set_user("ada");
   request.set_priority(3);
   request.set_request_id("r1");
-  const JobSpec spec = SpecFromSubmitRequest(request);
+  const JobSpec spec = api::SpecFromSubmitRequest(request);
   EXPECT_EQ(spec.user, "ada");
   EXPECT_EQ(spec.priority, 3);
   EXPECT_EQ(spec.request_id, "r1");
-  EXPECT_EQ(SpecToProto(spec).SerializeAsString(), p->SerializeAsString());
+  EXPECT_EQ(api::SpecToProto(spec).SerializeAsString(), p->SerializeAsString());
 }
 
 TEST(StateConvertTest, EveryStateAndReasonRoundTrips) {
   for (JobState s : {JobState::kQueued, JobState::kRunning, JobState::kSucceeded,
                      JobState::kFailed, JobState::kCancelled}) {
-    EXPECT_THAT(JobStateFromProto(JobStateToProto(s)), binq::testing::IsOkAndHolds(s));
+    EXPECT_THAT(api::JobStateFromProto(api::JobStateToProto(s)), binq::testing::IsOkAndHolds(s));
   }
-  EXPECT_THAT(JobStateFromProto(v1::JOB_STATE_UNSPECIFIED),
+  EXPECT_THAT(api::JobStateFromProto(v1::JOB_STATE_UNSPECIFIED),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("state")));
   for (FailureReason r :
        {FailureReason::kNone, FailureReason::kOutOfMemory, FailureReason::kTimeout,
         FailureReason::kNodeFail, FailureReason::kPreempted, FailureReason::kInvalidInput,
         FailureReason::kNumerical, FailureReason::kWorkerCrash, FailureReason::kInternal}) {
-    EXPECT_EQ(FailureReasonFromProto(FailureReasonToProto(r)), r);
+    EXPECT_EQ(api::FailureReasonFromProto(api::FailureReasonToProto(r)), r);
   }
   for (Stage s : {Stage::kLoading, Stage::kCalibrating, Stage::kQuantizing, Stage::kEvaluating,
                   Stage::kSaving}) {
-    EXPECT_THAT(StageFromProto(StageToProto(s)), binq::testing::IsOkAndHolds(s));
+    EXPECT_THAT(api::StageFromProto(api::StageToProto(s)), binq::testing::IsOkAndHolds(s));
   }
 }
 
@@ -144,56 +144,56 @@ TEST(EventConvertTest, EveryCoreEventRoundTrips) {
   };
   for (const EventBody& body : bodies) {
     Event event{body, 1700000000.25};
-    const v1::JobEvent proto = EventToProto(event);
-    EXPECT_EQ(JobEventType(proto), std::string(EventType(event)));
-    BINQ_ASSERT_OK_AND_ASSIGN(Event back, EventFromProto(proto));
+    const v1::JobEvent proto = api::EventToProto(event);
+    EXPECT_EQ(api::JobEventType(proto), std::string(EventType(event)));
+    BINQ_ASSERT_OK_AND_ASSIGN(Event back, api::EventFromProto(proto));
     EXPECT_EQ(EventToJson(back), EventToJson(event)) << EventType(event);
   }
 }
 
 TEST(EventConvertTest, WorkerMayNotSendDaemonKindsOrNothing) {
-  EXPECT_THAT(EventFromProto(v1::JobEvent()),
+  EXPECT_THAT(api::EventFromProto(v1::JobEvent()),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("no kind set")));
   v1::JobEvent state;
   state.mutable_state_changed()->set_state(v1::SUCCEEDED);
-  EXPECT_THAT(EventFromProto(state),
+  EXPECT_THAT(api::EventFromProto(state),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("state_changed")));
   v1::JobEvent heartbeat;
   heartbeat.mutable_heartbeat();
-  EXPECT_THAT(EventFromProto(heartbeat),
+  EXPECT_THAT(api::EventFromProto(heartbeat),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("heartbeat")));
   v1::JobEvent stage;
   stage.mutable_stage();  // STAGE_UNSPECIFIED
-  EXPECT_THAT(EventFromProto(stage), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stage")));
+  EXPECT_THAT(api::EventFromProto(stage), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("stage")));
   v1::JobEvent ppl;
   ppl.mutable_perplexity()->set_perplexity(3);
-  EXPECT_THAT(EventFromProto(ppl),
+  EXPECT_THAT(api::EventFromProto(ppl),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("perplexity.dataset")));
 }
 
 TEST(EventConvertTest, TerminalEventsAndTimes) {
   v1::JobEvent e;
   e.mutable_state_changed()->set_state(v1::RUNNING);
-  EXPECT_FALSE(IsTerminalEvent(e));
+  EXPECT_FALSE(api::IsTerminalEvent(e));
   for (v1::JobState s : {v1::SUCCEEDED, v1::FAILED, v1::CANCELLED}) {
     e.mutable_state_changed()->set_state(s);
-    EXPECT_TRUE(IsTerminalEvent(e));
+    EXPECT_TRUE(api::IsTerminalEvent(e));
   }
-  const auto t = TimeToProto(1700000000.5);
+  const auto t = api::TimeToProto(1700000000.5);
   EXPECT_EQ(t.seconds(), 1700000000);
   EXPECT_EQ(t.nanos(), 500000000);
-  EXPECT_DOUBLE_EQ(TimeFromProto(t), 1700000000.5);
-  EXPECT_EQ(TimeToProto(0.9999999999).seconds(), 1);
+  EXPECT_DOUBLE_EQ(api::TimeFromProto(t), 1700000000.5);
+  EXPECT_EQ(api::TimeToProto(0.9999999999).seconds(), 1);
 }
 
 TEST(GrpcStatusTest, CodesAndMessagesSurvive) {
   for (int code = 0; code <= 16; ++code) {
     const absl::Status s(static_cast<absl::StatusCode>(code), code == 0 ? "" : "what went wrong");
-    const grpc::Status g = ToGrpcStatus(s);
+    const grpc::Status g = api::ToGrpcStatus(s);
     EXPECT_EQ(static_cast<int>(g.error_code()), code);
-    EXPECT_EQ(FromGrpcStatus(g), s);
+    EXPECT_EQ(api::FromGrpcStatus(g), s);
   }
-  EXPECT_EQ(ToGrpcStatus(absl::NotFoundError("job j-1: not found")).error_message(),
+  EXPECT_EQ(api::ToGrpcStatus(absl::NotFoundError("job j-1: not found")).error_message(),
             "job j-1: not found");
 }
 
@@ -223,7 +223,7 @@ TEST(JobConvertTest, RecordToProto) {
   EXPECT_EQ(p.user(), "ada");
   EXPECT_EQ(p.priority(), 2);
   EXPECT_EQ(p.request_id(), "r");
-  EXPECT_DOUBLE_EQ(TimeFromProto(p.create_time()), 100.5);
+  EXPECT_DOUBLE_EQ(api::TimeFromProto(p.create_time()), 100.5);
   EXPECT_FALSE(p.has_start_time());  // 0 = not yet
   EXPECT_EQ(p.progress().stage(), v1::QUANTIZING);
   EXPECT_EQ(p.progress().block(), 3);

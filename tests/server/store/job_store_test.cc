@@ -6,7 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "server/api/event_convert.h"
+#include "proto/convert/event_convert.h"
 #include "server/store/schema.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"

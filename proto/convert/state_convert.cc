@@ -1,8 +1,8 @@
-#include "server/api/state_convert.h"
+#include "proto/convert/state_convert.h"
 
 #include "absl/strings/str_cat.h"
 
-namespace binq::server {
+namespace binq::api {
 
 v1::JobState JobStateToProto(JobState state) {
   switch (state) {
@@ -79,4 +79,4 @@ absl::StatusOr<Stage> StageFromProto(v1::Stage stage) {
   return absl::InvalidArgumentError(absl::StrCat("stage: not a stage (", stage, ")"));
 }
 
-}  // namespace binq::server
+}  // namespace binq::api

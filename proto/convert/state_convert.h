@@ -1,14 +1,14 @@
 // Conversions between the core enums (core/base/job_state.h, event.h) and
 // their binq.v1 proto twins. Pure functions; thread-safe.
-#ifndef BINQ_SERVER_API_STATE_CONVERT_H_
-#define BINQ_SERVER_API_STATE_CONVERT_H_
+#ifndef BINQ_PROTO_CONVERT_STATE_CONVERT_H_
+#define BINQ_PROTO_CONVERT_STATE_CONVERT_H_
 
 #include "absl/status/statusor.h"
 #include "binq/v1/binq.pb.h"
 #include "core/base/event.h"
 #include "core/base/job_state.h"
 
-namespace binq::server {
+namespace binq::api {
 
 v1::JobState JobStateToProto(JobState state);
 // INVALID_ARGUMENT "state: …" for JOB_STATE_UNSPECIFIED or an unknown value.
@@ -22,6 +22,6 @@ v1::Stage StageToProto(Stage stage);
 // INVALID_ARGUMENT "stage: …" for STAGE_UNSPECIFIED or an unknown value.
 [[nodiscard]] absl::StatusOr<Stage> StageFromProto(v1::Stage stage);
 
-}  // namespace binq::server
+}  // namespace binq::api
 
-#endif  // BINQ_SERVER_API_STATE_CONVERT_H_
+#endif  // BINQ_PROTO_CONVERT_STATE_CONVERT_H_

@@ -1,15 +1,15 @@
 // Conversions between core events (core/base/event.h) and binq.v1.JobEvent.
 // The worker uses EventToProto to report; the daemon uses EventFromProto to
 // check what a worker reports. Pure functions; thread-safe.
-#ifndef BINQ_SERVER_API_EVENT_CONVERT_H_
-#define BINQ_SERVER_API_EVENT_CONVERT_H_
+#ifndef BINQ_PROTO_CONVERT_EVENT_CONVERT_H_
+#define BINQ_PROTO_CONVERT_EVENT_CONVERT_H_
 
 #include "absl/status/statusor.h"
 #include "binq/v1/binq.pb.h"
 #include "core/base/event.h"
 #include "google/protobuf/timestamp.pb.h"
 
-namespace binq::server {
+namespace binq::api {
 
 // Seconds since the Unix epoch ⇄ Timestamp (nanosecond resolution).
 google::protobuf::Timestamp TimeToProto(double unix_seconds);
@@ -30,6 +30,6 @@ const char* JobEventType(const v1::JobEvent& event);
 // True for a StateChanged event whose state is SUCCEEDED, FAILED or CANCELLED.
 bool IsTerminalEvent(const v1::JobEvent& event);
 
-}  // namespace binq::server
+}  // namespace binq::api
 
-#endif  // BINQ_SERVER_API_EVENT_CONVERT_H_
+#endif  // BINQ_PROTO_CONVERT_EVENT_CONVERT_H_

@@ -1,12 +1,12 @@
-#include "server/api/event_convert.h"
+#include "proto/convert/event_convert.h"
 
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
-#include "server/api/state_convert.h"
+#include "proto/convert/state_convert.h"
 
-namespace binq::server {
+namespace binq::api {
 namespace {
 
 absl::Status Invalid(absl::string_view what) {
@@ -231,4 +231,4 @@ bool IsTerminalEvent(const v1::JobEvent& event) {
   return s == v1::SUCCEEDED || s == v1::FAILED || s == v1::CANCELLED;
 }
 
-}  // namespace binq::server
+}  // namespace binq::api

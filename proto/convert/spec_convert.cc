@@ -1,6 +1,6 @@
-#include "server/api/spec_convert.h"
+#include "proto/convert/spec_convert.h"
 
-namespace binq::server {
+namespace binq::api {
 namespace {
 
 // An empty proto string means "unset": keep the default.
@@ -64,4 +64,4 @@ v1::JobSpec SpecToProto(const JobSpec& spec) {
   return proto;
 }
 
-}  // namespace binq::server
+}  // namespace binq::api
