@@ -1,4 +1,7 @@
-// binq-run: the one program that runs quantization work. Subcommands:
+// binq-run: the one program that runs quantization work.
+//   binq-run MODEL DATASET TECHNIQUE [flags]   a whole job, like the references' run.py
+//   binq-run --worker --job-id … --daemon …    a job for binqd
+// and subcommands:
 //   layer       quantize one linear layer from a safetensors file
 //   compare     every technique on one layer, side by side
 //   make-layer  write a synthetic layer case
@@ -17,6 +20,9 @@
 #include "tools/binq_run/layer_command.h"
 #include "tools/binq_run/make_layer_command.h"
 #include "tools/binq_run/report_table.h"
+#include "tools/binq_run/run_command.h"
+#include "tools/binq_run/signal_watch.h"
+#include "tools/binq_run/worker_command.h"
 #include "tools/binq_run/tokenize_command.h"
 
 namespace binq::tools {
@@ -78,12 +84,62 @@ int Fail(const char* command, const absl::Status& status) {
 }
 
 int Main(int argc, char** argv) {
+  BlockStopSignals();  // before LibTorch or gRPC start threads (signal_watch.h)
   CLI::App app{
-      "binq-run: ~1-bit post-training quantization of LLM layers (braq, CRBOG, CRB, sign, rtn).\n" +
+      "binq-run: ~1-bit post-training quantization of LLMs (braq, CRBOG, CRB, sign, rtn).\n"
+      "  binq-run MODEL DATASET TECHNIQUE [flags]   quantize a model and evaluate it, as the\n"
+      "      references' `python3 run.py MODEL DATASET TECHNIQUE` (e.g. binq-run facebook/opt-1.3b\n"
+      "      wikitext2 CRB --blocksize 128 --salient_metric hessian). MODEL: a checkpoint folder or\n"
+      "      a hub id in the Hugging Face cache; DATASET: wikitext2, ptb, c4 (files under\n"
+      "      $BINQ_DATA_DIR) or a text file; TECHNIQUE: " +
+      core::TechniqueRegistry::Global().NamesForHelp() + ", or fp16 (evaluate only).\n" +
+      "  binq-run SUBCOMMAND …   tools for single layers and tokenizers (below).\n" +
       std::string(ExitCodeHelp())};
-  app.require_subcommand(1);
+  app.require_subcommand(0, 1);
   int threads = 0;
   app.add_option("--threads", threads, "CPU threads for LibTorch (0: all cores)");
+
+  RunCommand run;
+  std::string eval_datasets;
+  bool no_save_model = false, no_save_packed = false;
+  app.add_option("MODEL", run.spec.model, "checkpoint folder or hub id (facebook/opt-1.3b[@revision])");
+  app.add_option("DATASET", run.spec.dataset, "calibration data: wikitext2, ptb, c4 or a text file");
+  app.add_option("TECHNIQUE", run.spec.technique, "braq, CRBOG, CRB, sign, rtn or fp16 (any case)");
+  const char* kRun = "Job (MODEL DATASET TECHNIQUE)";
+  app.add_option("--blocksize", run.spec.blocksize, "columns per block")->capture_default_str()->group(kRun);
+  app.add_option("--salient_metric,--salient-metric", run.spec.salient_metric, "hessian or magnitude")
+      ->capture_default_str()->group(kRun);
+  app.add_option("--nsamples", run.spec.nsamples, "calibration windows")->capture_default_str()->group(kRun);
+  app.add_option("--seqlen", run.spec.seqlen, "tokens per window (0: the model's maximum, 2048 for OPT)")
+      ->capture_default_str()->group(kRun);
+  app.add_option("--seed", run.spec.seed, "calibration sampling seed")->capture_default_str()->group(kRun);
+  app.add_option("--percdamp", run.spec.percdamp, "Hessian damping")->capture_default_str()->group(kRun);
+  app.add_option("--eval", eval_datasets, "comma-separated test sets (default: DATASET)")->group(kRun);
+  app.add_option("--crb_variant,--crb-variant", run.spec.crb_variant, "CRB: current or paper2025")
+      ->capture_default_str()->group(kRun);
+  app.add_option("--lam", run.spec.lam, "CRB: Tikhonov λ")->capture_default_str()->group(kRun);
+  app.add_option("--corr_damp,--corr-damp", run.spec.corr_damp, "CRB: correlation damping γ")
+      ->capture_default_str()->group(kRun);
+  app.add_option("--wbits", run.spec.wbits, "rtn: bits per weight")->capture_default_str()->group(kRun);
+  app.add_option("--device", run.spec.device, "auto, cpu or cuda")->capture_default_str()->group(kRun);
+  app.add_option("--dtype", run.spec.dtype, "auto (the checkpoint's), float16, bfloat16 or float32")
+      ->capture_default_str()->group(kRun);
+  app.add_option("--out", run.output_dir, "output folder (default out/<model>-<dataset>-<technique>)")
+      ->group(kRun);
+  app.add_option("--data-dir", run.data_dir, "dataset root (default $BINQ_DATA_DIR)")->group(kRun);
+  app.add_flag("--no-save-model", no_save_model, "do not write model/ (the de-quantized checkpoint)")
+      ->group(kRun);
+  app.add_flag("--no-save-packed", no_save_packed, "do not write binq.safetensors")->group(kRun);
+  app.add_flag("--json-events", run.json_events, "print every event as one JSON line instead of the display")
+      ->group(kRun);
+
+  WorkerCommand worker;
+  bool worker_mode = false;
+  const char* kWorker = "Worker (started by binqd)";
+  app.add_flag("--worker", worker_mode, "run one job for binqd (token in $BINQ_WORKER_TOKEN)")->group(kWorker);
+  app.add_option("--job-id", worker.job_id, "the job to run")->group(kWorker);
+  app.add_option("--daemon", worker.daemon, "binqd's worker API address")->group(kWorker);
+  app.add_option("--attempt", worker.attempt, "the job's attempt number")->group(kWorker);
 
   LayerCommand layer;
   std::string metric = "hessian", variant = "current", backend = "auto";
@@ -131,6 +187,26 @@ int Main(int argc, char** argv) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
   if (threads > 0) at::set_num_threads(threads);
+
+  if (worker_mode) {
+    if (worker.job_id.empty() || worker.daemon.empty()) {
+      std::cerr << "binq-run --worker: --job-id and --daemon are required\n";
+      return kExitUsage;
+    }
+    return RunWorkerCommand(worker);
+  }
+  if (app.get_subcommands().empty()) {
+    if (run.spec.model.empty() || run.spec.technique.empty()) {
+      std::cerr << "binq-run: give MODEL DATASET TECHNIQUE, or a subcommand (see --help)\n";
+      return kExitUsage;
+    }
+    if (!eval_datasets.empty()) {
+      run.spec.eval_datasets = absl::StrSplit(eval_datasets, ',', absl::SkipWhitespace());
+    }
+    run.spec.save_model = !no_save_model;
+    run.spec.save_packed = !no_save_packed;
+    return RunRunCommand(run);
+  }
 
   if (*layer_app) {
     if (absl::Status s = ParseEnums(layer, metric, variant, backend); !s.ok()) return Fail("layer", s);
