@@ -27,6 +27,8 @@ absl::StatusOr<std::unique_ptr<OutputDir>> OutputDir::Create(const std::string& 
   if (::mkdtemp(buffer.data()) == nullptr) {
     return ErrnoStatus(errno, pattern, "cannot create the staging folder");
   }
+  // mkdtemp makes it private (0700); results are for the lab to read.
+  if (::chmod(buffer.data(), 0755) != 0) return ErrnoStatus(errno, buffer.data(), "cannot chmod");
   return std::unique_ptr<OutputDir>(new OutputDir(clean, buffer.data()));
 }
 

@@ -19,6 +19,7 @@
 #include "core/quant/technique.h"
 #include "tools/binq_run/layer_command.h"
 #include "tools/binq_run/make_layer_command.h"
+#include "tools/binq_run/make_tiny_command.h"
 #include "tools/binq_run/report_table.h"
 #include "tools/binq_run/run_command.h"
 #include "tools/binq_run/signal_watch.h"
@@ -172,6 +173,19 @@ int Main(int argc, char** argv) {
   make_app->add_option("--tokens", make.tokens, "rows of X (default 4·cols)");
   make_app->add_option("--seed", make.seed, "generator seed")->capture_default_str();
 
+  MakeTinyCommand tiny;
+  CLI::App* tiny_app = app.add_subcommand(
+      "make-tiny", "Write a deterministic tiny random OPT checkpoint (DIR/model, GPT-2 tokenizer) and a "
+                   "small corpus in the dataset layout (DIR/data), so the whole pipeline runs in seconds.");
+  tiny_app->add_option("DIR", tiny.dir, "folder to write model/ and data/ into")->required();
+  tiny_app->add_option("--blocks", tiny.blocks, "decoder blocks")->capture_default_str();
+  tiny_app->add_option("--hidden", tiny.hidden, "hidden size")->capture_default_str();
+  tiny_app->add_option("--heads", tiny.heads, "attention heads")->capture_default_str();
+  tiny_app->add_option("--ffn", tiny.ffn, "MLP inner size")->capture_default_str();
+  tiny_app->add_option("--positions", tiny.positions, "max_position_embeddings")->capture_default_str();
+  tiny_app->add_option("--seed", tiny.seed, "weight generator seed")->capture_default_str();
+  tiny_app->add_option("--assets", tiny.assets_dir, "binq's assets/ folder (default $BINQ_ASSETS_DIR or the source tree's)");
+
   TokenizeCommand tokenize;
   CLI::App* tokenize_app = app.add_subcommand(
       "tokenize", "Read all of stdin as one text and print its token ids on one line, separated by "
@@ -227,6 +241,13 @@ int Main(int argc, char** argv) {
     } else {
       std::cout << FormatComparisonTable(*rows);
     }
+    return kExitOk;
+  }
+  if (*tiny_app) {
+    if (absl::Status s = RunMakeTinyCommand(tiny); !s.ok()) return Fail("make-tiny", s);
+    std::cout << "wrote " << tiny.dir << "/model and " << tiny.dir << "/data\n"
+              << "try: BINQ_DATA_DIR=" << tiny.dir << "/data binq-run " << tiny.dir
+              << "/model wikitext2 CRB --seqlen 64 --nsamples 8\n";
     return kExitOk;
   }
   if (*tokenize_app) {
