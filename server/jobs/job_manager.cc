@@ -92,12 +92,18 @@ void JobManager::QueueChanged() {
   if (callback) callback();
 }
 
-std::string JobManager::OutputDir(const std::string& job_id) const {
+std::string JobManager::JobDir(const std::string& job_id) const {
   return (fs::path(options_.state_dir) / "jobs" / job_id).string();
 }
 
+// The worker replaces its output folder as a whole when it commits, so it
+// lives beside the daemon's own files (worker.log), not around them.
+std::string JobManager::OutputDir(const std::string& job_id) const {
+  return (fs::path(JobDir(job_id)) / "output").string();
+}
+
 std::string JobManager::LogPath(const std::string& job_id) const {
-  return (fs::path(OutputDir(job_id)) / "worker.log").string();
+  return (fs::path(JobDir(job_id)) / "worker.log").string();
 }
 
 bool JobManager::have_gpus() const {
@@ -356,7 +362,7 @@ void JobManager::StartJob(const Assignment& assignment) {
   // A line in the log tells attempts apart; the failure message of this
   // attempt only reads what comes after it.
   std::error_code ec;
-  fs::create_directories(job.output_dir, ec);
+  fs::create_directories(JobDir(job.id), ec);
   {
     std::ofstream(log_path, std::ios::app)
         << "=== binqd: job " << job.id << " attempt " << job.attempt << " on " << slot_name
@@ -383,7 +389,7 @@ void JobManager::StartJob(const Assignment& assignment) {
   attempt.log_path = log_path;
   absl::StatusOr<pid_t> pid =
       ec ? absl::StatusOr<pid_t>(absl::FailedPreconditionError(
-               absl::StrCat("creating ", job.output_dir, ": ", ec.message())))
+               absl::StrCat("creating ", JobDir(job.id), ": ", ec.message())))
          : executor_->Launch(job.id, job.attempt, WorkerCommand(attempt, options_.worker_env));
   if (!pid.ok()) {
     {

@@ -154,7 +154,8 @@ class JobManager final : public Scheduler::Backend {
   void QueueChanged();
   void KillOrphanWorker(const JobRecord& job);
   std::string LogPath(const std::string& job_id) const;
-  std::string OutputDir(const std::string& job_id) const;
+  std::string JobDir(const std::string& job_id) const;     // <state-dir>/jobs/<id>: worker.log
+  std::string OutputDir(const std::string& job_id) const;  // JobDir/output: what the worker writes
   bool have_gpus() const;
 
   const Options options_;

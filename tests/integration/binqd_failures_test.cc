@@ -150,7 +150,7 @@ TEST_F(BinqdFailureTest, GarbageReportsAreRefusedAndNothingOfThemIsStored) {
   const v1::Job job = RunToEnd("garbage");
   EXPECT_EQ(job.state(), v1::FAILED);
   EXPECT_EQ(job.failure_reason(), v1::INTERNAL);  // exit code 1
-  const std::string log = ReadFileOrEmpty(JobFile(job, "worker.log"));
+  const std::string log = ReadFileOrEmpty(WorkerLog(job));
   // What the daemon answered to each malformed report.
   EXPECT_THAT(log, HasSubstr("garbage no-kind -> code 3: events[0] (worker_seq 1): event: no kind set"));
   EXPECT_THAT(log, HasSubstr("garbage state-changed -> code 3: events[0] (worker_seq 1): event: "

@@ -136,8 +136,13 @@ class BinqdTest : public ::testing::Test {
     return resp;
   }
 
+  // A file the (fake) worker wrote into the job's output folder.
   std::string JobFile(const v1::Job& job, const std::string& name) const {
     return job.output_dir() + "/" + name;
+  }
+  // The job's worker.log, which binqd keeps beside the output folder.
+  std::string WorkerLog(const v1::Job& job) const {
+    return job.output_dir().substr(0, job.output_dir().rfind('/')) + "/worker.log";
   }
 
   // The pid of the fake worker of (job, attempt), once it has started.
@@ -152,7 +157,7 @@ class BinqdTest : public ::testing::Test {
                         absl::Duration timeout = absl::Seconds(30)) {
     const absl::Time deadline = absl::Now() + timeout;
     while (absl::Now() < deadline) {
-      if (ReadFileOrEmpty(JobFile(job, "worker.log")).find(text) != std::string::npos) return true;
+      if (ReadFileOrEmpty(WorkerLog(job)).find(text) != std::string::npos) return true;
       absl::SleepFor(absl::Milliseconds(10));
     }
     return false;

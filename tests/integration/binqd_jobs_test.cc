@@ -52,7 +52,7 @@ TEST_F(BinqdTest, SubmitWatchResult) {
 
   // The worker saw the contract: CPU slot → empty CUDA_VISIBLE_DEVICES, the
   // data root, a 64-digit token, its own process group.
-  const std::string log = ReadFileOrEmpty(JobFile(done, "worker.log"));
+  const std::string log = ReadFileOrEmpty(WorkerLog(done));
   EXPECT_THAT(log, HasSubstr(absl::StrCat("job ", done.id(), " attempt 1 daemon 127.0.0.1:")));
   EXPECT_THAT(log, HasSubstr(absl::StrCat("CUDA_VISIBLE_DEVICES='' BINQ_DATA_DIR='", data_dir_,
                                           "' token length 64 pgid==pid yes")));
@@ -149,7 +149,7 @@ TEST_F(BinqdTest, EachWorkerSeesOnlyItsSlotsGpu) {
     slot_of[job.id()] = running.slot();
     const std::string visible =
         running.slot() == "cpu:0" ? "" : running.slot().substr(std::string("gpu:").size());
-    EXPECT_THAT(ReadFileOrEmpty(JobFile(job, "worker.log")),
+    EXPECT_THAT(ReadFileOrEmpty(WorkerLog(job)),
                 HasSubstr("CUDA_VISIBLE_DEVICES='" + visible + "'"))
         << running.slot();
   }

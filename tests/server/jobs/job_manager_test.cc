@@ -107,7 +107,7 @@ TEST_F(JobManagerTest, SubmitStoresPublishesAndKicksTheScheduler) {
   EXPECT_EQ(job.state, JobState::kQueued);
   EXPECT_EQ(job.attempt, 1);
   EXPECT_EQ(job.last_seq, 1);
-  EXPECT_EQ(job.output_dir, root_ + "/state/jobs/" + job.id);
+  EXPECT_EQ(job.output_dir, root_ + "/state/jobs/" + job.id + "/output");
   EXPECT_EQ(kicks, 1);
   BINQ_ASSERT_OK_AND_ASSIGN(auto events, store_->ReadEvents(job.id, 0, 10));
   ASSERT_EQ(events.size(), 1u);

@@ -339,6 +339,8 @@ int main(int argc, char** argv) {
     Exit(1, absl::StrCat("StartWork refused: ", s.error_message()));
   }
   const std::filesystem::path out(work.output_dir());
+  std::error_code ec;
+  std::filesystem::create_directories(out, ec);  // the worker makes its output folder
   const std::string stem = absl::StrCat("fake-worker.", args.attempt);
   WriteFile(out / (stem + ".token"), w.token());
 
