@@ -199,6 +199,8 @@ void WatchPump<Event>::Pump(bool may_fetch) {
         fetching_ = false;
         if (!page.ok()) {
           EndLocked(page.status());
+        } else if (page->empty() && options_.stop_after_replay) {
+          EndLocked(absl::OkStatus());
         } else if (page->empty()) {  // caught up: follow live events from here
           phase_ = Phase::kLive;
           for (Event& e : early_) {

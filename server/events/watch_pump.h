@@ -39,6 +39,7 @@ class WatchPump : public EventHub::Subscriber {
   struct Options {
     size_t max_buffered = 4096;  // live events waiting to be written
     absl::Duration heartbeat_interval = absl::Seconds(5);
+    bool stop_after_replay = false;  // end with OK once the stored events are sent
   };
   // The next page of stored events with seq > after_seq; empty when caught up.
   using Fetch = std::function<absl::StatusOr<std::vector<Event>>(int64_t after_seq)>;

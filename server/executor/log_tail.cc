@@ -44,4 +44,21 @@ std::string LogTail(const std::string& path, int64_t offset, int max_lines, size
   return tail;
 }
 
+LogEnd ReadLogEnd(const std::string& path, int64_t max_bytes) {
+  LogEnd end;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return end;
+  in.seekg(0, std::ios::end);
+  const int64_t size = static_cast<int64_t>(in.tellg());
+  const int64_t start = std::max<int64_t>(0, size - std::max<int64_t>(max_bytes, 1));
+  in.seekg(start);
+  end.text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (start > 0) {
+    end.truncated = true;
+    const size_t newline = end.text.find('\n');
+    end.text.erase(0, newline == std::string::npos ? end.text.size() : newline + 1);
+  }
+  return end;
+}
+
 }  // namespace binq::server

@@ -15,6 +15,14 @@ namespace binq::server {
 std::string LogTail(const std::string& path, int64_t offset, int max_lines = 5,
                     size_t max_bytes = 2000);
 
+// The end of `path`: at most `max_bytes`, starting at a line boundary when
+// cut (`truncated` then says so). Empty when the file is missing.
+struct LogEnd {
+  std::string text;
+  bool truncated = false;
+};
+LogEnd ReadLogEnd(const std::string& path, int64_t max_bytes);
+
 // The size of `path` now (0 when missing): where the next attempt's output
 // starts.
 int64_t FileSize(const std::string& path);

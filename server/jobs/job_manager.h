@@ -127,6 +127,8 @@ class JobManager final : public Scheduler::Backend {
   // their jobs are re-queued. Returns how many workers were still running.
   int StopWorkers(absl::Duration wait);
 
+  // <state-dir>/jobs/<id>/worker.log: the workers' stdout and stderr.
+  std::string LogPath(const std::string& job_id) const;
   JobStore* store() const { return store_; }
 
  private:
@@ -153,7 +155,6 @@ class JobManager final : public Scheduler::Backend {
                                        int attempt);
   void QueueChanged();
   void KillOrphanWorker(const JobRecord& job);
-  std::string LogPath(const std::string& job_id) const;
   std::string JobDir(const std::string& job_id) const;     // <state-dir>/jobs/<id>: worker.log
   std::string OutputDir(const std::string& job_id) const;  // JobDir/output: what the worker writes
   bool have_gpus() const;

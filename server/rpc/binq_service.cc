@@ -1,5 +1,7 @@
 #include "server/rpc/binq_service.h"
 
+#include "server/executor/log_tail.h"
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -80,6 +82,23 @@ grpc::Status BinqServiceImpl::CancelJob(grpc::ServerContext*, const v1::CancelJo
   absl::StatusOr<JobRecord> job = manager_->Cancel(request->job_id());
   if (!job.ok()) return api::ToGrpcStatus(job.status());
   *response = JobToProto(*job);
+  return grpc::Status::OK;
+}
+
+grpc::Status BinqServiceImpl::GetJobLog(grpc::ServerContext*, const v1::GetJobLogRequest* request,
+                                        v1::JobLog* response) {
+  if (absl::Status s = RequireJobId(request->job_id()); !s.ok()) return api::ToGrpcStatus(s);
+  if (request->tail_bytes() < 0) {
+    return api::ToGrpcStatus(absl::InvalidArgumentError(
+        absl::StrCat("tail_bytes: must be ≥ 0, got ", request->tail_bytes())));
+  }
+  absl::StatusOr<JobRecord> job = manager_->store()->GetJob(request->job_id());
+  if (!job.ok()) return api::ToGrpcStatus(job.status());
+  const std::string path = manager_->LogPath(job->id);
+  const LogEnd end = ReadLogEnd(path, request->tail_bytes() == 0 ? (1 << 20) : request->tail_bytes());
+  response->set_text(end.text);
+  response->set_truncated(end.truncated);
+  response->set_path(path);
   return grpc::Status::OK;
 }
 

@@ -26,6 +26,8 @@ class BinqServiceImpl final
                         v1::ListJobsResponse* response) override;
   grpc::Status CancelJob(grpc::ServerContext* context, const v1::CancelJobRequest* request,
                          v1::Job* response) override;
+  grpc::Status GetJobLog(grpc::ServerContext* context, const v1::GetJobLogRequest* request,
+                         v1::JobLog* response) override;
   grpc::ServerWriteReactor<v1::JobEvent>* WatchJob(grpc::CallbackServerContext* context,
                                                    const v1::WatchJobRequest* request) override;
   grpc::ServerWriteReactor<v1::QueueEvent>* WatchQueue(grpc::CallbackServerContext* context,

@@ -18,11 +18,18 @@ typename Pump::Options PumpOptions(const WatchOptions& o) {
   return p;
 }
 
+// no_follow: the stored events only, then OK.
+WatchPump<v1::JobEvent>::Options ReplayOptions(const WatchOptions& o, bool no_follow) {
+  auto p = PumpOptions<WatchPump<v1::JobEvent>>(o);
+  p.stop_after_replay = no_follow;
+  return p;
+}
+
 }  // namespace
 
 WatchJobReactor::WatchJobReactor(JobStore* store, EventHub* hub, const WatchOptions& options,
                                  const v1::WatchJobRequest& request)
-    : WatchPump<v1::JobEvent>(PumpOptions<WatchPump<v1::JobEvent>>(options), request.job_id()),
+    : WatchPump<v1::JobEvent>(ReplayOptions(options, request.no_follow()), request.job_id()),
       hub_(hub) {
   const std::string job_id = request.job_id();
   const int64_t after_seq = request.after_seq();
@@ -43,6 +50,13 @@ WatchJobReactor::WatchJobReactor(JobStore* store, EventHub* hub, const WatchOpti
     End(absl::OkStatus());  // the watcher has seen the end already
     return;
   }
+  const auto fetch = [store, job_id](int64_t after) {
+    return store->ReadEvents(job_id, after, kReplayPage);
+  };
+  if (request.no_follow()) {
+    Begin({}, after_seq, fetch);
+    return;
+  }
   // Subscribe before reading the store: an event is then in what we read,
   // delivered live, or both (the pump drops duplicates by seq).
   absl::StatusOr<EventHub::SubscriptionId> id = hub_->SubscribeJob(job_id, this);
@@ -51,9 +65,7 @@ WatchJobReactor::WatchJobReactor(JobStore* store, EventHub* hub, const WatchOpti
     return;
   }
   subscription_ = *id;
-  Begin({}, after_seq, [store, job_id](int64_t after) {
-    return store->ReadEvents(job_id, after, kReplayPage);
-  });
+  Begin({}, after_seq, fetch);
 }
 
 void WatchJobReactor::DoFinish(const absl::Status& status) { Finish(api::ToGrpcStatus(status)); }
