@@ -173,41 +173,28 @@ int64_t TensorView::numel() const {
   return n;
 }
 
-SafetensorsFile::SafetensorsFile(std::string path, void* map, size_t map_size)
-    : path_(std::move(path)), map_(map), map_size_(map_size) {}
+SafetensorsFile::SafetensorsFile(std::string path, std::unique_ptr<MappedFile> file)
+    : path_(std::move(path)), file_(std::move(file)) {}
 
-SafetensorsFile::~SafetensorsFile() { ::munmap(map_, map_size_); }
+SafetensorsFile::~SafetensorsFile() = default;
 
 absl::StatusOr<std::unique_ptr<SafetensorsFile>> SafetensorsFile::Open(
     const std::string& path) {
-  ScopedFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrnoStatus(errno, path, "cannot open");
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) {
-    return ErrnoStatus(errno, path, "cannot stat");
-  }
-  if (!S_ISREG(st.st_mode)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a regular file"));
-  }
-  const uint64_t file_size = static_cast<uint64_t>(st.st_size);
-  // Also keeps mmap from seeing a zero length, which it rejects.
-  if (file_size < 8) {
+  BINQ_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> mapped, MappedFile::Open(path));
+  if (mapped->size() < 8) {
     return Corrupt(
-        path, absl::StrCat("truncated: ", file_size,
+        path, absl::StrCat("truncated: ", mapped->size(),
                            " bytes, shorter than the 8-byte header length"));
   }
-  void* map = ::mmap(nullptr, file_size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
-  if (map == MAP_FAILED) return ErrnoStatus(errno, path, "cannot mmap");
-  // The object owns the mapping from here, on every path.
   std::unique_ptr<SafetensorsFile> file(
-      new SafetensorsFile(path, map, file_size));
+      new SafetensorsFile(path, std::move(mapped)));
   BINQ_RETURN_IF_ERROR(file->Index());
   return file;
 }
 
 absl::Status SafetensorsFile::Index() {
-  const uint8_t* bytes = static_cast<const uint8_t*>(map_);
+  const uint8_t* bytes = file_->data();
+  const uint64_t map_size = file_->size();
   uint64_t header_size = 0;
   for (int i = 7; i >= 0; --i) {
     header_size = (header_size << 8) | bytes[i];  // little-endian
@@ -218,10 +205,10 @@ absl::Status SafetensorsFile::Index() {
                                 header_size, " is over the ", kMaxHeaderBytes,
                                 "-byte limit"));
   }
-  if (header_size > map_size_ - 8) {
+  if (header_size > map_size - 8) {
     return Corrupt(
         path_, absl::StrCat("truncated: header length ", header_size,
-                            " but only ", map_size_ - 8, " bytes follow it"));
+                            " but only ", map_size - 8, " bytes follow it"));
   }
 
   // nlohmann keeps the last of duplicate keys; a file naming a tensor twice is
@@ -261,7 +248,7 @@ absl::Status SafetensorsFile::Index() {
   }
 
   const uint8_t* data = bytes + 8 + header_size;
-  const uint64_t data_size = map_size_ - 8 - header_size;
+  const uint64_t data_size = map_size - 8 - header_size;
   // (begin, end, name) of every tensor, to find overlaps.
   std::vector<std::tuple<uint64_t, uint64_t, std::string>> ranges;
   for (const auto& [name, entry] : header.items()) {

@@ -23,6 +23,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "core/io/dtype.h"
+#include "core/io/posix_file.h"
 
 namespace binq::core {
 
@@ -92,13 +93,12 @@ class SafetensorsFile {
   }
 
  private:
-  SafetensorsFile(std::string path, void* map, size_t map_size);
+  SafetensorsFile(std::string path, std::unique_ptr<MappedFile> file);
   // Parses and validates the header; fills tensors_ and metadata_.
   [[nodiscard]] absl::Status Index();
 
   const std::string path_;
-  void* const map_;
-  const size_t map_size_;
+  const std::unique_ptr<MappedFile> file_;
   std::map<std::string, TensorView, std::less<>> tensors_;
   std::map<std::string, std::string> metadata_;
 };
