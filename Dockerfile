@@ -21,4 +21,4 @@ VOLUME ["/var/lib/binq"]
 EXPOSE 7411
 # Listens on all interfaces inside the container; publish the port to
 # loopback only (as above) unless you put authentication in front of it.
-CMD ["build/server/binqd", "--listen", "0.0.0.0:7411", "--state-dir", "/var/lib/binq", "--gpus", "auto"]
+CMD ["build/server/binqd", "--listen", "0.0.0.0:7411", "--state-dir", "/var/lib/binq", "--gpus", "auto", "--worker-binary", "/opt/binq/build/tools/binq-run"]
