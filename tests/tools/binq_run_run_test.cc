@@ -265,6 +265,15 @@ TEST_F(BinqRunRunTest, SeqlenBeyondTheModelExits2) {
   EXPECT_FALSE(Exists(dir_ + "/out"));
 }
 
+TEST_F(BinqRunRunTest, OutIntoTheModelFolderExits2AndKeepsIt) {
+  const std::string before = ReadFile(model_ + "/model.safetensors");
+  const ProcessResult r = RunProcess({kBinqRun, model_, "wikitext2", "CRB", "--seqlen", "64", "--nsamples", "8",
+                                      "--data-dir", data_, "--out", model_});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, AllOf(HasSubstr("output directory " + model_), HasSubstr("metrics.json")));
+  EXPECT_EQ(ReadFile(model_ + "/model.safetensors"), before);
+}
+
 TEST_F(BinqRunRunTest, SigintStopsTheRunWithExit8AndNoOutput) {
   // Eight blocks, so that the job is still quantizing when the signal lands.
   const ProcessResult made = RunProcess({kBinqRun, "make-tiny", dir_ + "/deep", "--blocks", "8"});

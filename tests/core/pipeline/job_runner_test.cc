@@ -455,6 +455,7 @@ TEST_F(JobRunnerTest, CancelledAtTheSecondLayerLeavesNoOutput) {
 TEST_F(JobRunnerTest, EarlierResultIsReplacedOnlyOnSuccess) {
   const std::string out = root_ + "/out";
   BINQ_ASSERT_OK(MakeDirs(out));
+  std::ofstream(out + "/metrics.json") << "{}\n";  // what makes it an earlier result
   std::ofstream(out + "/earlier.txt") << "an earlier result\n";
 
   // A run that fails late (cancelled after its last perplexity, before saving).
@@ -463,7 +464,7 @@ TEST_F(JobRunnerTest, EarlierResultIsReplacedOnlyOnSuccess) {
     CancellingSink sink(cancel, [](const Event& e) { return std::holds_alternative<PerplexityEvent>(e.body); });
     EXPECT_THAT(Run(Spec("braq"), out, sink, &cancel), StatusIs(absl::StatusCode::kCancelled, HasSubstr("saving")));
     EXPECT_EQ(ReadFile(out + "/earlier.txt"), "an earlier result\n");
-    EXPECT_FALSE(Exists(out + "/metrics.json"));
+    EXPECT_EQ(ReadFile(out + "/metrics.json"), "{}\n");
     EXPECT_THAT(Siblings(out, ".partial-"), IsEmpty());
   }
   // A run that fails early (bad dataset) does not touch it either.
@@ -478,9 +479,39 @@ TEST_F(JobRunnerTest, EarlierResultIsReplacedOnlyOnSuccess) {
   RecordingSink sink;
   BINQ_ASSERT_OK(Run(Spec("braq"), out, sink).status());
   EXPECT_FALSE(Exists(out + "/earlier.txt"));
-  EXPECT_TRUE(Exists(out + "/metrics.json"));
+  EXPECT_NE(ReadFile(out + "/metrics.json"), "{}\n");
   EXPECT_THAT(Siblings(out, ".partial-"), IsEmpty());
   EXPECT_THAT(Siblings(out, ".old-"), IsEmpty());
+}
+
+// Only an empty folder or an earlier result is replaced: a mistyped output
+// path (the model's folder, a folder of other results, a file) is refused
+// before any work and left as it was.
+TEST_F(JobRunnerTest, OutputPathThatIsNoEarlierResultIsRefused) {
+  const std::string others = root_ + "/results";
+  BINQ_ASSERT_OK(MakeDirs(others + "/opt-1.3b-CRB"));
+  std::ofstream(others + "/notes.txt") << "mine\n";
+  const std::string file = root_ + "/a-file";
+  std::ofstream(file) << "mine\n";
+  for (const std::string& out : {model_, others, file}) {
+    SCOPED_TRACE(out);
+    RecordingSink sink;
+    EXPECT_THAT(Run(Spec("CRB"), out, sink),
+                StatusIs(absl::StatusCode::kInvalidArgument, AllOf(HasSubstr(out), HasSubstr("metrics.json"))));
+    EXPECT_TRUE(sink.events().empty());
+    EXPECT_THAT(Siblings(out, ".partial-"), IsEmpty());
+  }
+  EXPECT_TRUE(IsRegularFile(model_ + "/model.safetensors"));
+  EXPECT_EQ(ReadFile(others + "/notes.txt"), "mine\n");
+  EXPECT_TRUE(IsDirectory(others + "/opt-1.3b-CRB"));
+  EXPECT_EQ(ReadFile(file), "mine\n");
+
+  // An empty folder is fine (a scheduler may create it for the job).
+  const std::string empty = root_ + "/empty";
+  BINQ_ASSERT_OK(MakeDirs(empty));
+  RecordingSink sink;
+  BINQ_ASSERT_OK(Run(Spec("sign"), empty, sink).status());
+  EXPECT_TRUE(IsRegularFile(empty + "/metrics.json"));
 }
 
 TEST_F(JobRunnerTest, SeqlenBeyondThePositionsIsRejected) {
