@@ -155,8 +155,9 @@ class BinqRunRunTest : public ::testing::Test {
   // MODEL DATASET TECHNIQUE, small calibration, the test's data and output.
   ProcessResult Run(const std::string& model, const std::string& dataset, const std::string& technique,
                     std::vector<std::string> extra = {}) {
+    // --threads 1: ctest -j runs these side by side on few cores.
     std::vector<std::string> argv = {kBinqRun, model, dataset, technique, "--seqlen", "64", "--nsamples", "8",
-                                     "--data-dir", data_, "--out", dir_ + "/out"};
+                                     "--data-dir", data_, "--out", dir_ + "/out", "--threads", "1"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     return RunProcess(argv);
   }
@@ -280,7 +281,7 @@ TEST_F(BinqRunRunTest, SigintStopsTheRunWithExit8AndNoOutput) {
   ASSERT_EQ(made.exit_code, 0) << made.err;
   const std::string out = dir_ + "/interrupted";
   StreamingProcess run({kBinqRun, dir_ + "/deep/model", "wikitext2", "CRB", "--seqlen", "64", "--nsamples", "8",
-                        "--data-dir", data_, "--out", out, "--json-events"},
+                        "--data-dir", data_, "--out", out, "--json-events", "--threads", "1"},
                        dir_ + "/stderr");
   ASSERT_TRUE(run.started());
   std::string line;

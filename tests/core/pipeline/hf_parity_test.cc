@@ -76,7 +76,7 @@ class HfParityTest : public ::testing::Test {
   Json BinqRun(const std::string& technique, const std::string& out) {
     const ProcessResult r = RunProcess({kBinqRun, kTinyOpt + "/model", "wikitext2", technique, "--seqlen", "256",
                                         "--nsamples", "16", "--seed", "0", "--data-dir", data_, "--out", out,
-                                        "--json-events"});
+                                        "--json-events", "--threads", "1"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
     const Json metrics = Json::parse(ReadFile(out + "/metrics.json"), nullptr, /*allow_exceptions=*/false);
     EXPECT_FALSE(metrics.is_discarded()) << out << "/metrics.json";

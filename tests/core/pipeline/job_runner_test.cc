@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -149,6 +150,9 @@ bool BitEqual(const at::Tensor& a, const at::Tensor& b) {
 class JobRunnerTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // ctest -j runs these side by side on few cores; one LibTorch thread
+    // each avoids OpenMP threads spinning against each other.
+    at::set_num_threads(1);
     root_ = MakeTempDir();
     const ProcessResult r = RunProcess({kBinqRun, "make-tiny", root_ + "/tiny"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
