@@ -40,8 +40,8 @@ def wikitext_rows(path):
   return ["" if not r.strip() else r for r in rows]
 
 
-def _lines(path):
-  """Universal newlines; the lines without their "\n"."""
+def ptb_lines(path):
+  """§8.1: universal newlines, one row per line (stripped by the caller)."""
   with open(path, encoding="utf-8", newline=None) as f:
     text = f.read()
   lines = text.split("\n")
@@ -55,7 +55,7 @@ def test_text(data_dir, dataset):
   if dataset == "wikitext2":
     return "\n\n".join(wikitext_rows(os.path.join(data_dir, "wikitext-2-raw", "wiki.test.raw")))
   if dataset == "ptb":
-    return " ".join(line.strip() for line in _lines(os.path.join(data_dir, "ptb", "ptb.test.txt")))
+    return " ".join(line.strip() for line in ptb_lines(os.path.join(data_dir, "ptb", "ptb.test.txt")))
   raise ValueError(f"dataset: '{dataset}' is not supported here (wikitext2, ptb)")
 
 
