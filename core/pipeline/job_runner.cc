@@ -35,6 +35,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Json = nlohmann::json;
 
+constexpr char kMetricsFile[] = "metrics.json";  // also what marks a folder as a job's result
+
 double Since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -98,6 +100,8 @@ absl::StatusOr<RunResult> RunJob(const JobSpec& spec_in, const RunOptions& optio
   TeeSink sink({&outer_sink, &recorded});
   BINQ_RETURN_IF_ERROR(ValidateJobSpec(spec_in));
   if (options.output_dir.empty()) return absl::InvalidArgumentError("output directory: must be given");
+  // A job replaces only an earlier job's folder; say so now, not after hours.
+  BINQ_RETURN_IF_ERROR(CheckReplaceable(options.output_dir, kMetricsFile));
   JobSpec spec = spec_in;
   BINQ_ASSIGN_OR_RETURN(spec.technique, CanonicalTechnique(spec.technique));
   const bool quantize = spec.technique != "fp16";
@@ -246,7 +250,7 @@ absl::StatusOr<RunResult> RunJob(const JobSpec& spec_in, const RunOptions& optio
   stage_start = Clock::now();
   BINQ_RETURN_IF_CANCELLED(cancel, "cancelled before saving");
   sink.Emit(StageEvent{Stage::kSaving, absl::StrCat("writing ", options.output_dir)});
-  BINQ_ASSIGN_OR_RETURN(std::unique_ptr<OutputDir> out, OutputDir::Create(options.output_dir));
+  BINQ_ASSIGN_OR_RETURN(std::unique_ptr<OutputDir> out, OutputDir::Create(options.output_dir, kMetricsFile));
   std::vector<ArtifactEvent> artifacts;
   const auto named = model->NamedTensors();
   if (quantize && spec.save_model) {
@@ -321,8 +325,8 @@ absl::StatusOr<RunResult> RunJob(const JobSpec& spec_in, const RunOptions& optio
       {"outputs", artifacts_json},
       {"timings", timings},
       {"events", events}};
-  BINQ_RETURN_IF_ERROR(WriteTextFile(out->Staged("metrics.json"), metrics.dump(2) + "\n"));
-  artifacts.push_back({"metrics", out->Final("metrics.json"), DiskBytes(out->Staged("metrics.json"))});
+  BINQ_RETURN_IF_ERROR(WriteTextFile(out->Staged(kMetricsFile), metrics.dump(2) + "\n"));
+  artifacts.push_back({"metrics", out->Final(kMetricsFile), DiskBytes(out->Staged(kMetricsFile))});
   BINQ_RETURN_IF_ERROR(out->Commit());
   for (const ArtifactEvent& a : artifacts) sink.Emit(a);
   sink.Emit(summary);

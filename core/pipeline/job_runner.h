@@ -32,7 +32,9 @@
 namespace binq::core {
 
 struct RunOptions {
-  std::string output_dir;     // the job's output folder (replaced on success)
+  // The job's output folder, replaced on success. One that exists already
+  // must be empty or an earlier job's result (holding metrics.json).
+  std::string output_dir;
   std::string data_dir;       // dataset root; empty: DefaultDataDir()
   std::string hub_cache_dir;  // Hugging Face cache; empty: DefaultHubCacheDir()
 };
@@ -43,8 +45,10 @@ struct RunResult {
 };
 
 // Errors: INVALID_ARGUMENT for a bad spec field or a seqlen beyond the
-// model's positions (naming the field); NOT_FOUND for a model, tokenizer or
-// dataset file that is not there (saying where it looked); DATA_LOSS for
+// model's positions (naming the field), or an output folder that is neither
+// empty nor an earlier result (checked first, and again when committing);
+// NOT_FOUND for a model, tokenizer or dataset file that is not there (saying
+// where it looked); DATA_LOSS for
 // corrupt checkpoints or data; FAILED_PRECONDITION for a Hessian that cannot
 // be factored or "cuda" without a GPU; RESOURCE_EXHAUSTED when memory runs
 // out; CANCELLED. Messages say which stage, block and layer failed.

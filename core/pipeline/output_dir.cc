@@ -17,9 +17,37 @@
 
 namespace binq::core {
 
-absl::StatusOr<std::unique_ptr<OutputDir>> OutputDir::Create(const std::string& dir) {
+absl::Status CheckReplaceable(const std::string& dir, const std::string& marker) {
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return ErrnoStatus(errno, dir, "cannot stat the output directory");
+  }
+  const std::string why = absl::StrCat("; remove it or choose another output directory (an existing one is "
+                                       "replaced only when it is empty or an earlier result with ", marker, ")");
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat("output directory ", dir, ": exists and is not a folder", why));
+  }
+  if (struct stat m; ::lstat(JoinPath(dir, marker).c_str(), &m) == 0 && S_ISREG(m.st_mode)) {
+    return absl::OkStatus();
+  }
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return ErrnoStatus(errno, dir, "cannot read the output directory");
+  bool empty = true;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") empty = false;
+  }
+  ::closedir(d);
+  if (empty) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("output directory ", dir, ": exists, is not empty and holds no ", marker, why));
+}
+
+absl::StatusOr<std::unique_ptr<OutputDir>> OutputDir::Create(const std::string& dir, const std::string& marker) {
   const std::string clean(absl::StripSuffix(dir, "/"));
   if (clean.empty()) return absl::InvalidArgumentError("output directory: must not be empty");
+  if (!marker.empty()) BINQ_RETURN_IF_ERROR(CheckReplaceable(clean, marker));
   BINQ_RETURN_IF_ERROR(MakeDirs(ParentDir(clean)));
   std::string pattern = absl::StrCat(clean, ".partial-XXXXXX");
   std::vector<char> buffer(pattern.begin(), pattern.end());
@@ -29,7 +57,7 @@ absl::StatusOr<std::unique_ptr<OutputDir>> OutputDir::Create(const std::string& 
   }
   // mkdtemp makes it private (0700); results are for the lab to read.
   if (::chmod(buffer.data(), 0755) != 0) return ErrnoStatus(errno, buffer.data(), "cannot chmod");
-  return std::unique_ptr<OutputDir>(new OutputDir(clean, buffer.data()));
+  return std::unique_ptr<OutputDir>(new OutputDir(clean, buffer.data(), marker));
 }
 
 OutputDir::~OutputDir() {
@@ -41,6 +69,7 @@ std::string OutputDir::Final(const std::string& name) const { return JoinPath(di
 
 absl::Status OutputDir::Commit() {
   if (committed_) return absl::FailedPreconditionError(absl::StrCat(dir_, ": already committed"));
+  if (!marker_.empty()) BINQ_RETURN_IF_ERROR(CheckReplaceable(dir_, marker_));
   BINQ_RETURN_IF_ERROR(SyncDir(staging_));
   std::string aside;
   struct stat st;

@@ -19,8 +19,11 @@ namespace binq::core {
 class OutputDir {
  public:
   // Creates the staging folder (and the missing parents of `dir`). Errors as
-  // MakeDirs / mkdtemp, naming the path.
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<OutputDir>> Create(const std::string& dir);
+  // MakeDirs / mkdtemp, naming the path. With a `marker`, an existing `dir`
+  // is replaced only when CheckReplaceable(dir, marker) allows it (checked
+  // here and again in Commit).
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<OutputDir>> Create(const std::string& dir,
+                                                                         const std::string& marker = "");
   ~OutputDir();
   OutputDir(const OutputDir&) = delete;
   OutputDir& operator=(const OutputDir&) = delete;
@@ -36,11 +39,20 @@ class OutputDir {
   [[nodiscard]] absl::Status Commit();
 
  private:
-  OutputDir(std::string dir, std::string staging) : dir_(std::move(dir)), staging_(std::move(staging)) {}
+  OutputDir(std::string dir, std::string staging, std::string marker)
+      : dir_(std::move(dir)), staging_(std::move(staging)), marker_(std::move(marker)) {}
   const std::string dir_;
   const std::string staging_;
+  const std::string marker_;
   bool committed_ = false;
 };
+
+// Whether a result may replace `dir`: OK when it does not exist, is an empty
+// folder, or is a folder holding the file `marker` (what an earlier result of
+// the same kind wrote, e.g. a job's metrics.json). INVALID_ARGUMENT naming
+// `dir` otherwise — a file, a link, or a folder of other things — so that a
+// mistyped output path never removes someone's folder.
+[[nodiscard]] absl::Status CheckReplaceable(const std::string& dir, const std::string& marker);
 
 // Writes `contents` to `path` (fsynced). Errors name the path.
 [[nodiscard]] absl::Status WriteTextFile(const std::string& path, const std::string& contents);

@@ -34,8 +34,11 @@ int RunRunCommand(const RunCommand& command) {
   ConsoleSink console(std::cout, isatty(STDOUT_FILENO) == 1, command.json_events);
   CancelToken cancel;
   std::atomic<int> signals{0};
+  std::atomic<int> first_signal{0};
   SignalWatch watch([&](int signal) {
-    if (signals.fetch_add(1) > 0) _exit(128 + signal);  // a second Ctrl-C: stop now
+    int none = 0;
+    first_signal.compare_exchange_strong(none, signal);  // before `signals` is seen non-zero
+    if (signals.fetch_add(1) > 0) _exit(128 + signal);   // a second Ctrl-C: stop now
     console.Note(absl::StrCat("binq-run: ", signal == SIGINT ? "interrupted" : "terminated",
                               "; stopping at the next step (again to quit at once)"));
     cancel.Cancel();
@@ -46,8 +49,14 @@ int RunRunCommand(const RunCommand& command) {
   options.data_dir = command.data_dir;
   auto result = core::RunJob(command.spec, options, console, &cancel);
   if (!result.ok()) {
+    if (signals.load() > 0) {
+      // --json-events drops the console note: say on stderr why it stopped.
+      std::cerr << "binq-run: " << (first_signal.load() == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)")
+                << ", no output written: " << result.status().message() << "\n";
+      return kExitInterrupted;
+    }
     std::cerr << "binq-run: error: " << result.status().message() << "\n";
-    return signals.load() > 0 ? kExitInterrupted : ExitCodeFor(result.status());
+    return ExitCodeFor(result.status());
   }
   if (!command.json_events) {
     std::cout << "outputs in " << result->output_dir << " (model/, binq.safetensors, metrics.json)\n";
