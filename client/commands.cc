@@ -74,9 +74,10 @@ int Follow(const CommandContext& c, const binq::v1::Job& job, int64_t after_seq)
     binq::v1::Job final_job;
     auto context = Unary(c);
     if (c.stub->GetJob(context.get(), request, &final_job).ok()) {
+      // Only a job that succeeded has an output folder.
+      const bool has_output = final_job.state() == binq::v1::SUCCEEDED && !final_job.output_dir().empty();
       *c.out << absl::StrCat(StateName(final_job.state()),
-                             final_job.output_dir().empty() ? "" : " · output " + final_job.output_dir(),
-                             "\n");
+                             has_output ? " · output " + final_job.output_dir() : "", "\n");
     }
   }
   return ExitForState(outcome.final_state);

@@ -116,6 +116,7 @@ TEST_F(BinqctlTest, WatchExitsFourWhenTheJobIsCancelled) {
   const ProcessResult watched = watching->Wait(60);
   EXPECT_EQ(watched.exit_code, 4) << watched.out << watched.err;
   EXPECT_THAT(watched.out, HasSubstr("state CANCELLED"));
+  EXPECT_THAT(watched.out, HasSubstr("\nCANCELLED\n")) << "no output folder to show";
 
   // A later `watch` of the finished job replays it and says the same.
   const ProcessResult replay = Ctl({"watch", id});
@@ -197,7 +198,9 @@ TEST_F(BinqctlTest, CancelStopsARunningJobAndRefusesAFinishedOne) {
   ASSERT_THAT(lines, SizeIs(1));
   EXPECT_EQ(lines[0]["cancel_requested"], true);
   BINQ_ASSERT_OK_AND_ASSIGN(const v1::Job done, WaitForState(*stub_, id, v1::CANCELLED));
-  EXPECT_THAT(Ctl({"get", id}).out, HasSubstr("state          CANCELLED"));
+  const ProcessResult got = Ctl({"get", id});
+  EXPECT_THAT(got.out, HasSubstr("state          CANCELLED"));
+  EXPECT_THAT(got.out, HasSubstr("output         - (none written)"));
 
   // Finished: nothing to cancel, exit 6 with the server's reason.
   const ProcessResult again = Ctl({"cancel", id});
