@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "client/client_config.h"
 #include "client/exit_codes.h"
 #include "client/job_watcher.h"
 #include "client/render.h"
@@ -23,8 +24,17 @@ int Fail(const CommandContext& c, const grpc::Status& s, const std::string& what
   std::string message = s.error_message();
   if (s.error_code() == grpc::StatusCode::UNAVAILABLE ||
       s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-    message = absl::StrCat("cannot reach binqd at ", c.server, " (", s.error_message(),
-                           "); is it running? (--server / BINQ_SERVER)");
+    // Say where the address came from: a stale $BINQ_SERVER or config file
+    // is the usual reason for talking to nobody.
+    std::string from = c.server_from;
+    if (from.empty() || from == "default") {
+      from = "the default";
+    } else if (from == "BINQ_SERVER") {
+      from = "$BINQ_SERVER";
+    }
+    message = absl::StrCat("cannot reach binqd at ", c.server, " (from ", from,
+                           "); is it running? Choose the daemon with --server, $BINQ_SERVER or "
+                           "\"server:\" in ", ConfigFilePath(), " [", s.error_message(), "]");
   }
   *c.err << "binqctl " << what << ": " << message << "\n";
   return ExitCodeFor(s);
@@ -45,6 +55,7 @@ int Follow(const CommandContext& c, const binq::v1::Job& job, int64_t after_seq)
   WatchOptions options;
   options.after_seq = after_seq;
   options.note = [&](const std::string& note) { *c.err << "binqctl watch: " << note << "\n"; };
+  options.channel = c.channel;
   const WatchOutcome outcome = WatchJob(*c.stub, job.id(), options, [&](const binq::v1::JobEvent& e) {
     if (c.json) {
       *c.out << ToJsonLine(e) << "\n" << std::flush;
@@ -63,9 +74,10 @@ int Follow(const CommandContext& c, const binq::v1::Job& job, int64_t after_seq)
     binq::v1::Job final_job;
     auto context = Unary(c);
     if (c.stub->GetJob(context.get(), request, &final_job).ok()) {
+      // Only a job that succeeded has an output folder.
+      const bool has_output = final_job.state() == binq::v1::SUCCEEDED && !final_job.output_dir().empty();
       *c.out << absl::StrCat(StateName(final_job.state()),
-                             final_job.output_dir().empty() ? "" : " · output " + final_job.output_dir(),
-                             "\n");
+                             has_output ? " · output " + final_job.output_dir() : "", "\n");
     }
   }
   return ExitForState(outcome.final_state);
@@ -161,6 +173,7 @@ int JobLogs(const CommandContext& c, const std::string& job_id, int64_t tail_byt
   if (events) {  // the stored event history, then stop
     WatchOptions options;
     options.no_follow = true;
+    options.channel = c.channel;
     WatchView view(*c.out, /*terminal=*/false);
     const WatchOutcome outcome = WatchJob(*c.stub, job_id, options, [&](const binq::v1::JobEvent& e) {
       if (c.json) {
@@ -199,6 +212,7 @@ int JobResult(const CommandContext& c, const std::string& job_id) {
   binq::v1::JobEvent summary;
   WatchOptions options;
   options.no_follow = true;
+  options.channel = c.channel;
   const WatchOutcome outcome = WatchJob(*c.stub, job_id, options, [&](const binq::v1::JobEvent& e) {
     if (e.has_layer()) layers.push_back(e);
     if (e.has_summary()) summary = e;

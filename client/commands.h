@@ -5,6 +5,7 @@
 #define BINQ_CLIENT_COMMANDS_H_
 
 #include <chrono>
+#include <memory>
 #include <ostream>
 #include <string>
 
@@ -14,7 +15,9 @@ namespace binq::client {
 
 struct CommandContext {
   binq::v1::BinqService::StubInterface* stub = nullptr;
+  std::shared_ptr<grpc::ChannelInterface> channel;  // the stub's, for watches (may be null)
   std::string server;            // for messages
+  std::string server_from;       // where `server` came from (ServerChoice::from)
   bool json = false;             // --output json
   bool terminal = false;         // stdout is a terminal (live redraw)
   std::chrono::seconds timeout{30};  // deadline of unary calls

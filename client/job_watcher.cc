@@ -46,6 +46,7 @@ WatchOutcome WatchJob(binq::v1::BinqService::StubInterface& stub, const std::str
   outcome.last_seq = options.after_seq;
   auto failing_since = Clock::now();
   auto backoff = std::chrono::milliseconds(200);
+  bool lost = false;  // a "reconnecting" note is out; say when it worked
   for (;;) {
     grpc::ClientContext context;
     binq::v1::WatchJobRequest request;
@@ -58,6 +59,10 @@ WatchOutcome WatchJob(binq::v1::BinqService::StubInterface& stub, const std::str
     bool received = false;
     while (reader->Read(&event)) {
       received = true;
+      if (lost) {
+        lost = false;
+        if (options.note) options.note(absl::StrCat("reconnected; resuming after seq ", outcome.last_seq));
+      }
       if (event.has_heartbeat() || event.seq() <= outcome.last_seq) continue;
       outcome.last_seq = event.seq();
       if (event.has_state_changed() && IsTerminal(event.state_changed().state())) {
@@ -75,11 +80,23 @@ WatchOutcome WatchJob(binq::v1::BinqService::StubInterface& stub, const std::str
     if (!outcome.status.ok() && !Retryable(outcome.status.error_code())) return outcome;
     if (Clock::now() - failing_since > options.give_up_after) return outcome;
     ++outcome.reconnects;
-    if (options.note) {
+    // One note per outage, not one per retry: the retries are the watcher's
+    // business.
+    if (options.note && !lost) {
       options.note(absl::StrCat("stream ended (", outcome.status.ok() ? "OK" : outcome.status.error_message(),
                                 "); reconnecting after seq ", outcome.last_seq, "…"));
     }
-    std::this_thread::sleep_for(backoff);
+    lost = true;
+    const auto waited_from = Clock::now();
+    if (options.channel != nullptr) {
+      // Returns once connected (the daemon is back) or after `backoff`.
+      (void)options.channel->WaitForConnected(std::chrono::system_clock::now() + backoff);
+    }
+    // Never spin: an error from a daemon that is up still waits a little.
+    const auto min_wait = std::min(backoff, std::chrono::milliseconds(200));
+    if (const auto waited = Clock::now() - waited_from; waited < min_wait) {
+      std::this_thread::sleep_for(min_wait - waited);
+    }
     backoff = std::min(backoff * 2, std::chrono::milliseconds(5000));
   }
 }

@@ -25,8 +25,14 @@ struct WatchOptions {
   bool no_follow = false;  // replay stored events and stop
   // Give up after this long without any successful (re)connection.
   std::chrono::seconds give_up_after{600};
-  // Called with a human note when the watcher reconnects (may be empty).
+  // Called with a human note when the stream breaks (once per outage, not
+  // per retry) and when a reconnection delivers again (may be empty).
   std::function<void(const std::string&)> note;
+  // The stub's channel, when known. Between retries the watcher then waits
+  // for it to connect, so it resumes as soon as the daemon listens again;
+  // without it, a client with no call in flight notices that only at gRPC's
+  // backup poll (every 5 s).
+  std::shared_ptr<grpc::ChannelInterface> channel;
 };
 
 struct WatchOutcome {

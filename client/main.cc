@@ -119,10 +119,13 @@ int Main(int argc, char** argv) {
     std::cerr << "binqctl: " << server.status().message() << "\n";
     return kExitUsage;
   }
-  auto stub = binq::v1::BinqService::NewStub(MakeChannel(server->address));
+  std::shared_ptr<grpc::Channel> channel = MakeChannel(server->address);
+  auto stub = binq::v1::BinqService::NewStub(channel);
   CommandContext c;
   c.stub = stub.get();
+  c.channel = channel;
   c.server = server->address;
+  c.server_from = server->from;
   c.json = output == "json";
   c.terminal = isatty(STDOUT_FILENO) == 1;
   c.timeout = std::chrono::seconds(std::max(1, timeout_seconds));

@@ -125,7 +125,19 @@ std::string FormatJobDetails(const binq::v1::Job& job) {
                                  ", ETA ", FormatDuration(p.eta_seconds())));
   }
   row("perplexity", Perplexities(job.perplexity()));
-  row("output", job.output_dir().empty() ? "-" : job.output_dir());
+  // The folder exists only once the job has succeeded (outputs are
+  // committed atomically); before that it is where they will go.
+  std::string output = "-";
+  if (!job.output_dir().empty()) {
+    if (job.state() == binq::v1::SUCCEEDED) {
+      output = job.output_dir();
+    } else if (job.state() == binq::v1::QUEUED || job.state() == binq::v1::RUNNING) {
+      output = job.output_dir() + " (once it succeeds)";
+    } else {
+      output = "- (none written)";
+    }
+  }
+  row("output", output);
   return out;
 }
 

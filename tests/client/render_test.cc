@@ -86,5 +86,20 @@ TEST(RenderTest, JobTableShowsFailureReasonAndProgress) {
   EXPECT_THAT(ToJsonLine(failed), HasSubstr("\"failure_reason\":\"WORKER_CRASH\""));
 }
 
+TEST(RenderTest, JobDetailsShowAnOutputFolderOnlyWhenItExists) {
+  binq::v1::Job job;
+  job.set_id("j-0123456789ab");
+  job.set_output_dir("/state/jobs/j-0123456789ab/output");
+  job.set_state(binq::v1::SUCCEEDED);
+  EXPECT_THAT(FormatJobDetails(job), HasSubstr("output         /state/jobs/j-0123456789ab/output\n"));
+  job.set_state(binq::v1::RUNNING);
+  EXPECT_THAT(FormatJobDetails(job),
+              HasSubstr("output         /state/jobs/j-0123456789ab/output (once it succeeds)\n"));
+  for (binq::v1::JobState state : {binq::v1::FAILED, binq::v1::CANCELLED}) {
+    job.set_state(state);
+    EXPECT_THAT(FormatJobDetails(job), HasSubstr("output         - (none written)\n"));
+  }
+}
+
 }  // namespace
 }  // namespace binq::client
