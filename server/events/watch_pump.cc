@@ -80,17 +80,24 @@ void WatchPump<Event>::Begin(std::vector<Event> initial, int64_t after_seq, Fetc
     if (fetch_) {
       phase_ = Phase::kReplaying;
     } else {
-      phase_ = Phase::kLive;
-      for (Event& e : early_) {
-        if (e.seq() > last_seq_) {
-          last_seq_ = e.seq();
-          pending_.push_back(std::move(e));
-        }
-      }
-      early_.clear();
+      GoLiveLocked();
     }
   }
   Pump(/*may_fetch=*/true);
+}
+
+// Live events that arrived while the stream replayed (or before it began)
+// follow the replay, minus those the replay already delivered.
+template <typename Event>
+void WatchPump<Event>::GoLiveLocked() {
+  phase_ = Phase::kLive;
+  for (Event& e : early_) {
+    if (e.seq() > last_seq_) {
+      last_seq_ = e.seq();
+      pending_.push_back(std::move(e));
+    }
+  }
+  early_.clear();
 }
 
 template <typename Event>
@@ -202,14 +209,7 @@ void WatchPump<Event>::Pump(bool may_fetch) {
         } else if (page->empty() && options_.stop_after_replay) {
           EndLocked(absl::OkStatus());
         } else if (page->empty()) {  // caught up: follow live events from here
-          phase_ = Phase::kLive;
-          for (Event& e : early_) {
-            if (e.seq() > last_seq_) {
-              last_seq_ = e.seq();
-              pending_.push_back(std::move(e));
-            }
-          }
-          early_.clear();
+          GoLiveLocked();
           CheckBound(pending_.size());
         } else {
           for (Event& e : *page) {

@@ -74,6 +74,7 @@ class WatchPump : public EventHub::Subscriber {
   // `may_fetch`: this thread may read the store (not the hub's threads).
   void Pump(bool may_fetch);
   void EndLocked(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void GoLiveLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void CheckBound(size_t buffered) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;

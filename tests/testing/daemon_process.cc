@@ -190,13 +190,6 @@ std::vector<v1::JobEvent> WithoutHeartbeats(const std::vector<v1::JobEvent>& eve
   return out;
 }
 
-std::string ReadFileOrEmpty(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 bool WaitForFile(const std::string& path, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {

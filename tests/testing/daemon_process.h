@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "binq/v1/binq.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "tests/testing/files.h"  // ReadFileOrEmpty, used with these helpers
 
 namespace binq::testing {
 
@@ -71,9 +72,6 @@ WatchResult WatchJob(v1::BinqService::Stub& stub, const std::string& job_id, int
 
 // Non-heartbeat events only.
 std::vector<v1::JobEvent> WithoutHeartbeats(const std::vector<v1::JobEvent>& events);
-
-// Reads a small text file ("" when missing).
-std::string ReadFileOrEmpty(const std::string& path);
 
 // Waits until `path` exists and is non-empty.
 bool WaitForFile(const std::string& path, absl::Duration timeout = absl::Seconds(30));

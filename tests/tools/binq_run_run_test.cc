@@ -24,12 +24,16 @@
 #include "core/base/path_util.h"
 #include "core/io/posix_file.h"
 #include "nlohmann/json.hpp"
+#include "tests/testing/files.h"
 #include "tests/testing/subprocess.h"
 
 extern char** environ;
 
 namespace binq {
 namespace {
+
+using ::binq::testing::PathExists;
+using ::binq::testing::ReadFileOrEmpty;
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
@@ -39,21 +43,9 @@ using Json = nlohmann::json;
 
 const std::string kBinqRun = BINQ_RUN_PATH;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0;
-}
-
 // Keeps the first whole lines of `path` that make at least `bytes` bytes.
 void KeepFirstLines(const std::string& path, size_t bytes) {
-  const std::string text = ReadFile(path);
+  const std::string text = ReadFileOrEmpty(path);
   ASSERT_GT(text.size(), bytes) << path;
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text.substr(0, text.find('\n', bytes) + 1);
 }
@@ -178,7 +170,7 @@ TEST_F(BinqRunRunTest, TakesTheReferenceScriptsCommandLine) {
   EXPECT_TRUE(IsRegularFile(out + "/model/model.safetensors"));
   EXPECT_TRUE(IsRegularFile(out + "/binq.safetensors"));
   EXPECT_TRUE(IsRegularFile(out + "/layers.csv"));
-  const Json metrics = Json::parse(ReadFile(out + "/metrics.json"));
+  const Json metrics = Json::parse(ReadFileOrEmpty(out + "/metrics.json"));
   EXPECT_EQ(metrics["spec"]["model"], model_);
   EXPECT_EQ(metrics["spec"]["dataset"], "wikitext2");
   EXPECT_EQ(metrics["spec"]["technique"], "CRB");
@@ -232,7 +224,7 @@ TEST_F(BinqRunRunTest, MissingModelExits3NamingIt) {
   ::unsetenv("HF_HUB_CACHE");
   EXPECT_EQ(hub.exit_code, 3);
   EXPECT_THAT(hub.err, AllOf(HasSubstr("nobody/no-such-model"), HasSubstr(cache + "/models--nobody--no-such-model")));
-  EXPECT_FALSE(Exists(dir_ + "/out"));
+  EXPECT_FALSE(PathExists(dir_ + "/out"));
 }
 
 TEST_F(BinqRunRunTest, UnknownTechniqueExits2ListingTheKnownOnes) {
@@ -255,7 +247,7 @@ TEST_F(BinqRunRunTest, MissingDatasetFilesExit3NamingThePath) {
                                       "--data-dir", empty, "--out", dir_ + "/out"});
   EXPECT_EQ(r.exit_code, 3);
   EXPECT_THAT(r.err, AllOf(HasSubstr(empty + "/ptb/ptb.train.txt"), HasSubstr("BINQ_DATA_DIR")));
-  EXPECT_FALSE(Exists(dir_ + "/out"));
+  EXPECT_FALSE(PathExists(dir_ + "/out"));
 }
 
 TEST_F(BinqRunRunTest, SeqlenBeyondTheModelExits2) {
@@ -263,16 +255,16 @@ TEST_F(BinqRunRunTest, SeqlenBeyondTheModelExits2) {
                                       "--out", dir_ + "/out"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, AllOf(HasSubstr("seqlen"), HasSubstr("4096"), HasSubstr("128")));
-  EXPECT_FALSE(Exists(dir_ + "/out"));
+  EXPECT_FALSE(PathExists(dir_ + "/out"));
 }
 
 TEST_F(BinqRunRunTest, OutIntoTheModelFolderExits2AndKeepsIt) {
-  const std::string before = ReadFile(model_ + "/model.safetensors");
+  const std::string before = ReadFileOrEmpty(model_ + "/model.safetensors");
   const ProcessResult r = RunProcess({kBinqRun, model_, "wikitext2", "CRB", "--seqlen", "64", "--nsamples", "8",
                                       "--data-dir", data_, "--out", model_});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, AllOf(HasSubstr("output directory " + model_), HasSubstr("metrics.json")));
-  EXPECT_EQ(ReadFile(model_ + "/model.safetensors"), before);
+  EXPECT_EQ(ReadFileOrEmpty(model_ + "/model.safetensors"), before);
 }
 
 TEST_F(BinqRunRunTest, SigintStopsTheRunWithExit8AndNoOutput) {
@@ -302,9 +294,9 @@ TEST_F(BinqRunRunTest, SigintStopsTheRunWithExit8AndNoOutput) {
   // It stops at the next step; how many layers it finished meanwhile depends
   // on how fast this process read them, but not all 48.
   EXPECT_LT(layers, 8 * 6) << "it quantized every layer";
-  EXPECT_THAT(ReadFile(dir_ + "/stderr"), AllOf(HasSubstr("interrupted (SIGINT)"), HasSubstr("cancelled")));
-  EXPECT_FALSE(Exists(out));
-  EXPECT_FALSE(Exists(out + ".partial"));
+  EXPECT_THAT(ReadFileOrEmpty(dir_ + "/stderr"), AllOf(HasSubstr("interrupted (SIGINT)"), HasSubstr("cancelled")));
+  EXPECT_FALSE(PathExists(out));
+  EXPECT_FALSE(PathExists(out + ".partial"));
   bool partial = false;
   for (const std::string& name : ListSubdirectories(dir_)) partial |= absl::StartsWith(name, "interrupted.");
   EXPECT_FALSE(partial) << "a staging folder was left behind";

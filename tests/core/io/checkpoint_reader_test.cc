@@ -19,6 +19,7 @@
 namespace binq::core {
 namespace {
 
+using ::binq::core::testing::Bytes;
 using ::binq::core::testing::FixtureDir;
 using ::binq::core::testing::MakeZip;
 using ::binq::core::testing::PickleBuilder;
@@ -35,10 +36,6 @@ constexpr absl::StatusCode kDataLoss = absl::StatusCode::kDataLoss;
 constexpr absl::StatusCode kInvalidArgument =
     absl::StatusCode::kInvalidArgument;
 constexpr absl::StatusCode kNotFound = absl::StatusCode::kNotFound;
-
-std::vector<uint8_t> Bytes(const TensorView& v) {
-  return std::vector<uint8_t>(v.data, v.data + v.nbytes);
-}
 
 // The tiny OPT's state dict as Python saved it; HF's save_pretrained and
 // save_torch_state_dict leave out lm_head.weight (tied to the embedding).

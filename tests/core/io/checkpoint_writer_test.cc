@@ -25,6 +25,7 @@
 namespace binq::core {
 namespace {
 
+using ::binq::core::testing::Bytes;
 using ::binq::core::testing::FixtureDir;
 using ::binq::core::testing::ReadFileBytes;
 using ::binq::core::testing::WriteFileBytes;
@@ -43,10 +44,6 @@ constexpr absl::StatusCode kFailedPrecondition =
 constexpr absl::StatusCode kInvalidArgument =
     absl::StatusCode::kInvalidArgument;
 constexpr absl::StatusCode kNotFound = absl::StatusCode::kNotFound;
-
-std::vector<uint8_t> Bytes(const TensorView& v) {
-  return std::vector<uint8_t>(v.data, v.data + v.nbytes);
-}
 
 // The names in `dir`, sorted.
 std::vector<std::string> Listing(const std::string& dir) {

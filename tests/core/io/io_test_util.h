@@ -16,9 +16,15 @@
 #include <utility>
 #include <vector>
 
+#include "core/io/safetensors.h"
 #include "gtest/gtest.h"
 
 namespace binq::core::testing {
+
+// A tensor's bytes, for comparing what was read with what was written.
+inline std::vector<uint8_t> Bytes(const TensorView& view) {
+  return std::vector<uint8_t>(view.data, view.data + view.nbytes);
+}
 
 inline std::string FixtureDir(const std::string& name) {
   return std::string(BINQ_TEST_DATA_DIR) + "/checkpoints/" + name;

@@ -20,10 +20,13 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/core/io/io_test_util.h"
 #include "tests/testing/status_matchers.h"
 
 namespace binq::core {
 namespace {
+
+using ::binq::core::testing::Bytes;
 
 using ::binq::testing::IsOk;
 using ::binq::testing::IsOkAndHolds;
@@ -46,25 +49,9 @@ std::string ReadAll(const std::string& path) {
                      std::istreambuf_iterator<char>());
 }
 
-std::vector<uint8_t> AsBytes(const TensorView& view) {
-  return std::vector<uint8_t>(view.data, view.data + view.nbytes);
-}
-
-// Each test gets its own folder under the test temp dir, removed afterwards.
-class SafetensorsTest : public ::testing::Test {
+// Each test gets its own folder (TempDirTest), plus raw-file writers.
+class SafetensorsTest : public ::binq::core::testing::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string templ = ::testing::TempDir() + "binq_io_XXXXXX";
-    ASSERT_NE(::mkdtemp(templ.data()), nullptr) << std::strerror(errno);
-    dir_ = templ;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  std::string Path(const std::string& name) const { return dir_ + "/" + name; }
-
   // A file of `length` (little-endian), then `header`, then `data`.
   std::string WriteRaw(const std::string& name, uint64_t length,
                        const std::string& header,
@@ -80,8 +67,6 @@ class SafetensorsTest : public ::testing::Test {
                           const std::string& data = "") {
     return WriteRaw(name, header.size(), header, data);
   }
-
-  std::string dir_;
 };
 
 // ---------------------------------------------------------------- round trips
@@ -114,7 +99,7 @@ TEST_F(SafetensorsTest, EveryDTypeRoundTrips) {
     EXPECT_EQ(view.dtype, dtype) << name;
     EXPECT_THAT(view.shape, ElementsAre(2, 3)) << name;
     EXPECT_EQ(view.numel(), 6) << name;
-    EXPECT_EQ(AsBytes(view), written[name]) << name;
+    EXPECT_EQ(Bytes(view), written[name]) << name;
   }
   EXPECT_TRUE(file->metadata().empty());
 }

@@ -21,6 +21,7 @@
 namespace binq::core {
 namespace {
 
+using ::binq::core::testing::Bytes;
 using ::binq::core::testing::FixtureDir;
 using ::binq::core::testing::MakeZip;
 using ::binq::core::testing::PickleBuilder;
@@ -38,10 +39,6 @@ constexpr absl::StatusCode kDataLoss = absl::StatusCode::kDataLoss;
 constexpr absl::StatusCode kInvalidArgument =
     absl::StatusCode::kInvalidArgument;
 constexpr absl::StatusCode kNotFound = absl::StatusCode::kNotFound;
-
-std::vector<uint8_t> Bytes(const TensorView& v) {
-  return std::vector<uint8_t>(v.data, v.data + v.nbytes);
-}
 
 // Every tensor of `file` equals the one of that name in `expected_path`
 // (written by the safetensors library from the same torch tensors): dtype,

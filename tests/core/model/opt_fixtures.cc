@@ -1,3 +1,4 @@
+#include "tests/testing/files.h"
 #include "tests/core/model/opt_fixtures.h"
 
 #include <fcntl.h>
@@ -19,18 +20,6 @@
 namespace binq::testing {
 namespace {
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
-
 // FNV-1a, 64 bit: names the cache folder after the generator's content.
 std::string HashHex(const std::string& text) {
   uint64_t h = 1469598103934665603ULL;
@@ -45,7 +34,7 @@ std::string HashHex(const std::string& text) {
 
 absl::StatusOr<std::string> Generate() {
   const std::string script = std::string(BINQ_SOURCE_DIR) + "/tests/core/model/make_opt_fixtures.py";
-  const std::string content = ReadFile(script);
+  const std::string content = ReadFileOrEmpty(script);
   if (content.empty()) return absl::NotFoundError(absl::StrCat(script, ": missing or empty"));
   const std::string root = std::string(BINQ_BINARY_DIR) + "/tests/generated";
   ::mkdir((std::string(BINQ_BINARY_DIR) + "/tests").c_str(), 0755);
@@ -58,7 +47,7 @@ absl::StatusOr<std::string> Generate() {
   if (lock < 0) return absl::UnavailableError(absl::StrCat("cannot open ", lock_path));
   ::flock(lock, LOCK_EX);
   absl::Status status;
-  if (!Exists(done)) {
+  if (!PathExists(done)) {
     const std::string tmp = absl::StrCat(dir, ".tmp-", ::getpid());
     const ProcessResult r = RunProcess({BINQ_PYTHON, script, tmp});
     if (r.exit_code != 0) {

@@ -30,10 +30,14 @@
 
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
+#include "tests/testing/files.h"
 #include "tests/testing/subprocess.h"
 
 namespace binq {
 namespace {
+
+using ::binq::testing::PathExists;
+using ::binq::testing::ReadFileOrEmpty;
 
 namespace fs = std::filesystem;
 using ::binq::testing::MakeTempDir;
@@ -47,13 +51,6 @@ const std::string kScript = std::string(BINQ_SOURCE_DIR) + "/tests/core/pipeline
 const std::string kTinyOpt = std::string(BINQ_SOURCE_DIR) + "/assets/tiny-opt";
 constexpr double kRelativeTolerance = 1e-5;
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class HfParityTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -63,7 +60,7 @@ class HfParityTest : public ::testing::Test {
     // ~20 kB of the test split: 21 windows of 256 tokens.
     fs::create_directories(data_ + "/wikitext-2-raw");
     fs::copy_file(kTinyOpt + "/data/wikitext-2-raw/wiki.train.raw", data_ + "/wikitext-2-raw/wiki.train.raw");
-    const std::string test = ReadFile(kTinyOpt + "/data/wikitext-2-raw/wiki.test.raw");
+    const std::string test = ReadFileOrEmpty(kTinyOpt + "/data/wikitext-2-raw/wiki.test.raw");
     ASSERT_GT(test.size(), 20000u);
     std::ofstream(data_ + "/wikitext-2-raw/wiki.test.raw", std::ios::binary)
         << test.substr(0, test.find('\n', 20000) + 1);
@@ -78,7 +75,7 @@ class HfParityTest : public ::testing::Test {
                                         "--nsamples", "16", "--seed", "0", "--data-dir", data_, "--out", out,
                                         "--json-events", "--threads", "1"});
     EXPECT_EQ(r.exit_code, 0) << r.err;
-    const Json metrics = Json::parse(ReadFile(out + "/metrics.json"), nullptr, /*allow_exceptions=*/false);
+    const Json metrics = Json::parse(ReadFileOrEmpty(out + "/metrics.json"), nullptr, /*allow_exceptions=*/false);
     EXPECT_FALSE(metrics.is_discarded()) << out << "/metrics.json";
     return metrics.is_discarded() ? Json() : metrics["perplexity"]["wikitext2"];
   }

@@ -33,6 +33,7 @@
 #include "core/pipeline/packed_model.h"
 #include "core/torch/checkpoint_torch.h"
 #include "nlohmann/json.hpp"
+#include "tests/testing/files.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
 
@@ -40,7 +41,9 @@ namespace binq::core {
 namespace {
 
 using ::binq::testing::MakeTempDir;
+using ::binq::testing::PathExists;
 using ::binq::testing::ProcessResult;
+using ::binq::testing::ReadFileOrEmpty;
 using ::binq::testing::RunProcess;
 using ::binq::testing::StatusIs;
 using ::testing::AllOf;
@@ -56,16 +59,9 @@ constexpr int kBlocks = 2;  // make-tiny's default
 const std::vector<std::string> kLinears = {"self_attn.k_proj", "self_attn.v_proj", "self_attn.q_proj",
                                            "self_attn.out_proj", "fc1", "fc2"};
 
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Keeps the first whole lines of `path` that make at least `bytes` bytes.
 void KeepFirstLines(const std::string& path, size_t bytes) {
-  const std::string text = ReadFile(path);
+  const std::string text = ReadFileOrEmpty(path);
   ASSERT_GT(text.size(), bytes) << path;
   const size_t end = text.find('\n', bytes);
   std::ofstream(path, std::ios::binary | std::ios::trunc) << text.substr(0, end + 1);
@@ -73,10 +69,6 @@ void KeepFirstLines(const std::string& path, size_t bytes) {
 
 // std::filesystem is not used here: libtorch.so exports its own copies of
 // some of its symbols, and the dynamic linker picks those (remove_all crashes).
-bool Exists(const std::string& path) {
-  struct stat st;
-  return ::lstat(path.c_str(), &st) == 0;
-}
 
 // Entries beside `dir` whose name starts with `dir`'s name + `marker` (the
 // staging folders "<dir>.partial-XXXXXX", the moved-aside "<dir>.old-PID").
@@ -269,7 +261,7 @@ TEST_F(JobRunnerTest, EventsArriveInStageAndReferenceOrder) {
   std::vector<std::string> artifact_kinds;
   for (const ArtifactEvent& a : EventsOf<ArtifactEvent>(events)) {
     artifact_kinds.push_back(a.kind);
-    EXPECT_TRUE(Exists(a.path)) << a.path;
+    EXPECT_TRUE(PathExists(a.path)) << a.path;
     EXPECT_GT(a.bytes, 0) << a.kind;
     EXPECT_TRUE(absl::StartsWith(a.path, root_ + "/out/")) << a.path;
   }
@@ -300,12 +292,12 @@ TEST_F(JobRunnerTest, WritesTheOutputFolder) {
                         "special_tokens_map.json"}) {
     EXPECT_TRUE(IsRegularFile(absl::StrCat(out, "/model/", f))) << f;
   }
-  EXPECT_EQ(ReadFile(out + "/model/config.json"), ReadFile(model_ + "/config.json"));
+  EXPECT_EQ(ReadFileOrEmpty(out + "/model/config.json"), ReadFileOrEmpty(model_ + "/config.json"));
   EXPECT_TRUE(IsRegularFile(out + "/binq.safetensors"));
   EXPECT_THAT(Siblings(out, ".partial-"), IsEmpty());
   EXPECT_THAT(Siblings(out, ".old-"), IsEmpty());
 
-  const Json metrics = Json::parse(ReadFile(out + "/metrics.json"));
+  const Json metrics = Json::parse(ReadFileOrEmpty(out + "/metrics.json"));
   EXPECT_EQ(metrics["spec"]["technique"], "CRB");  // canonical spelling
   EXPECT_EQ(metrics["spec"]["seqlen"], 64);
   EXPECT_EQ(metrics["spec"]["nsamples"], 8);
@@ -345,7 +337,7 @@ TEST_F(JobRunnerTest, WritesTheOutputFolder) {
 
   // layers.csv: a header and one row per LayerEvent, in order.
   const std::vector<std::string> lines =
-      absl::StrSplit(ReadFile(out + "/layers.csv"), '\n', absl::SkipEmpty());
+      absl::StrSplit(ReadFileOrEmpty(out + "/layers.csv"), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), layer_events.size() + 1);
   EXPECT_TRUE(absl::StartsWith(lines[0], "block,layer,rows,cols,technique,")) << lines[0];
   for (size_t i = 0; i < layer_events.size(); ++i) {
@@ -427,10 +419,10 @@ TEST_F(JobRunnerTest, Fp16EvaluatesOnlyAndWritesNoModel) {
   for (const ArtifactEvent& a : EventsOf<ArtifactEvent>(sink.events())) artifact_kinds.push_back(a.kind);
   EXPECT_THAT(artifact_kinds, ElementsAre("metrics"));
 
-  EXPECT_FALSE(Exists(out + "/model"));
-  EXPECT_FALSE(Exists(out + "/binq.safetensors"));
-  EXPECT_FALSE(Exists(out + "/layers.csv"));
-  const Json metrics = Json::parse(ReadFile(out + "/metrics.json"));
+  EXPECT_FALSE(PathExists(out + "/model"));
+  EXPECT_FALSE(PathExists(out + "/binq.safetensors"));
+  EXPECT_FALSE(PathExists(out + "/layers.csv"));
+  const Json metrics = Json::parse(ReadFileOrEmpty(out + "/metrics.json"));
   EXPECT_EQ(metrics["spec"]["technique"], "fp16");
   EXPECT_TRUE(metrics["calibration"].is_null());
   EXPECT_EQ(metrics["layers"].size(), 0u);
@@ -452,7 +444,7 @@ TEST_F(JobRunnerTest, CancelledAtTheSecondLayerLeavesNoOutput) {
   EXPECT_EQ(layers, 2) << "a layer was quantized after the cancellation";
   EXPECT_TRUE(EventsOf<SummaryEvent>(sink.events()).empty());
   EXPECT_TRUE(EventsOf<ArtifactEvent>(sink.events()).empty());
-  EXPECT_FALSE(Exists(out));
+  EXPECT_FALSE(PathExists(out));
   EXPECT_THAT(Siblings(out, ".partial-"), IsEmpty());
 }
 
@@ -467,8 +459,8 @@ TEST_F(JobRunnerTest, EarlierResultIsReplacedOnlyOnSuccess) {
     CancelToken cancel;
     CancellingSink sink(cancel, [](const Event& e) { return std::holds_alternative<PerplexityEvent>(e.body); });
     EXPECT_THAT(Run(Spec("braq"), out, sink, &cancel), StatusIs(absl::StatusCode::kCancelled, HasSubstr("saving")));
-    EXPECT_EQ(ReadFile(out + "/earlier.txt"), "an earlier result\n");
-    EXPECT_EQ(ReadFile(out + "/metrics.json"), "{}\n");
+    EXPECT_EQ(ReadFileOrEmpty(out + "/earlier.txt"), "an earlier result\n");
+    EXPECT_EQ(ReadFileOrEmpty(out + "/metrics.json"), "{}\n");
     EXPECT_THAT(Siblings(out, ".partial-"), IsEmpty());
   }
   // A run that fails early (bad dataset) does not touch it either.
@@ -477,13 +469,13 @@ TEST_F(JobRunnerTest, EarlierResultIsReplacedOnlyOnSuccess) {
     spec.dataset = root_ + "/no-such-corpus.txt";
     RecordingSink sink;
     EXPECT_THAT(Run(spec, out, sink), StatusIs(absl::StatusCode::kNotFound, HasSubstr("no-such-corpus.txt")));
-    EXPECT_EQ(ReadFile(out + "/earlier.txt"), "an earlier result\n");
+    EXPECT_EQ(ReadFileOrEmpty(out + "/earlier.txt"), "an earlier result\n");
   }
   // A run that succeeds replaces it whole.
   RecordingSink sink;
   BINQ_ASSERT_OK(Run(Spec("braq"), out, sink).status());
-  EXPECT_FALSE(Exists(out + "/earlier.txt"));
-  EXPECT_NE(ReadFile(out + "/metrics.json"), "{}\n");
+  EXPECT_FALSE(PathExists(out + "/earlier.txt"));
+  EXPECT_NE(ReadFileOrEmpty(out + "/metrics.json"), "{}\n");
   EXPECT_THAT(Siblings(out, ".partial-"), IsEmpty());
   EXPECT_THAT(Siblings(out, ".old-"), IsEmpty());
 }
@@ -506,9 +498,9 @@ TEST_F(JobRunnerTest, OutputPathThatIsNoEarlierResultIsRefused) {
     EXPECT_THAT(Siblings(out, ".partial-"), IsEmpty());
   }
   EXPECT_TRUE(IsRegularFile(model_ + "/model.safetensors"));
-  EXPECT_EQ(ReadFile(others + "/notes.txt"), "mine\n");
+  EXPECT_EQ(ReadFileOrEmpty(others + "/notes.txt"), "mine\n");
   EXPECT_TRUE(IsDirectory(others + "/opt-1.3b-CRB"));
-  EXPECT_EQ(ReadFile(file), "mine\n");
+  EXPECT_EQ(ReadFileOrEmpty(file), "mine\n");
 
   // An empty folder is fine (a scheduler may create it for the job).
   const std::string empty = root_ + "/empty";
@@ -526,7 +518,7 @@ TEST_F(JobRunnerTest, SeqlenBeyondThePositionsIsRejected) {
               StatusIs(absl::StatusCode::kInvalidArgument, AllOf(HasSubstr("seqlen"), HasSubstr("129"),
                                                                  HasSubstr("128"))));
   EXPECT_TRUE(EventsOf<LayerEvent>(sink.events()).empty());
-  EXPECT_FALSE(Exists(root_ + "/out"));
+  EXPECT_FALSE(PathExists(root_ + "/out"));
 }
 
 TEST_F(JobRunnerTest, MissingDatasetFileIsNamedBeforeAnyQuantization) {
@@ -547,7 +539,7 @@ TEST_F(JobRunnerTest, MissingDatasetFileIsNamedBeforeAnyQuantization) {
     }
   }
   EXPECT_TRUE(EventsOf<LayerEvent>(sink.events()).empty());
-  EXPECT_FALSE(Exists(root_ + "/out"));
+  EXPECT_FALSE(PathExists(root_ + "/out"));
 }
 
 TEST_F(JobRunnerTest, UnknownTechniqueIsRejected) {
@@ -565,7 +557,7 @@ TEST_F(JobRunnerTest, MissingModelIsNotFound) {
   EXPECT_THAT(Run(spec, root_ + "/out", sink),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr(root_ + "/no-such-model")));
   EXPECT_TRUE(EventsOf<LayerEvent>(sink.events()).empty());
-  EXPECT_FALSE(Exists(root_ + "/out"));
+  EXPECT_FALSE(PathExists(root_ + "/out"));
 }
 
 TEST_F(JobRunnerTest, SameSeedSameWindowsAndResults) {
@@ -575,7 +567,7 @@ TEST_F(JobRunnerTest, SameSeedSameWindowsAndResults) {
     RecordingSink sink;
     auto r = Run(spec, out, sink);
     EXPECT_TRUE(r.ok()) << r.status();
-    return Json::parse(ReadFile(out + "/metrics.json"));
+    return Json::parse(ReadFileOrEmpty(out + "/metrics.json"));
   };
   const Json a = run(0, root_ + "/a"), b = run(0, root_ + "/b"), c = run(1, root_ + "/c");
   EXPECT_EQ(a["calibration"]["starts"], b["calibration"]["starts"]);
@@ -587,8 +579,8 @@ TEST_F(JobRunnerTest, SameSeedSameWindowsAndResults) {
       EXPECT_EQ(a["layers"][i][f], b["layers"][i][f]) << "layer " << i << " " << f;
     }
   }
-  EXPECT_EQ(ReadFile(root_ + "/a/model/model.safetensors"), ReadFile(root_ + "/b/model/model.safetensors"));
-  EXPECT_EQ(ReadFile(root_ + "/a/binq.safetensors"), ReadFile(root_ + "/b/binq.safetensors"));
+  EXPECT_EQ(ReadFileOrEmpty(root_ + "/a/model/model.safetensors"), ReadFileOrEmpty(root_ + "/b/model/model.safetensors"));
+  EXPECT_EQ(ReadFileOrEmpty(root_ + "/a/binq.safetensors"), ReadFileOrEmpty(root_ + "/b/binq.safetensors"));
 }
 
 }  // namespace
