@@ -60,10 +60,11 @@ TEST_F(DemoScriptTest, RunsAJobThroughTheDaemonAndStopsIt) {
   EXPECT_THAT(r.out, HasSubstr("demo: binqd listening on 127.0.0.1:"));
   EXPECT_THAT(r.out, HasSubstr("self_attn.q_proj"));  // the live per-layer rows
   EXPECT_THAT(r.out, ContainsRegex("perplexity wikitext2 = [0-9]+\\.[0-9]+ \\("));
+  EXPECT_THAT(r.out, ContainsRegex("perplexity ptb = [0-9]+\\.[0-9]+ \\("));
   EXPECT_THAT(r.out, HasSubstr("state SUCCEEDED"));
   EXPECT_THAT(r.out, HasSubstr("demo: binqctl result j-"));
   EXPECT_THAT(r.out, HasSubstr("state          SUCCEEDED"));  // binqctl result
-  EXPECT_THAT(r.out, ContainsRegex("perplexity     wikitext2 [0-9]+\\.[0-9]+"));
+  EXPECT_THAT(r.out, ContainsRegex("perplexity     ptb [0-9]+\\.[0-9]+, wikitext2 [0-9]+\\.[0-9]+"));
   EXPECT_THAT(r.out, HasSubstr("demo: stopping binqd"));
   EXPECT_TRUE(DaemonGone(r.out)) << r.out;
   EXPECT_FALSE(std::filesystem::exists(demo_dir_ + "/binqd.pid"));

@@ -13,6 +13,7 @@
 #   BINQ_DEMO_LISTEN=H:P   binqd's address (default 127.0.0.1:7411 when free,
 #                          else a free loopback port)
 #   BINQ_DEMO_SEQLEN, BINQ_DEMO_NSAMPLES   calibration size (default 256, 32)
+#   BINQ_DEMO_EVAL         test sets (default wikitext2,ptb)
 #   BINQ_DEMO_MODEL, BINQ_DEMO_DATA_DIR    another checkpoint and dataset root
 #                          (default assets/tiny-opt/model and assets/tiny-opt/data)
 set -euo pipefail
@@ -41,6 +42,7 @@ MODEL="$(cd "${BINQ_DEMO_MODEL:-assets/tiny-opt/model}" && pwd)"
 DATA="$(cd "${BINQ_DEMO_DATA_DIR:-assets/tiny-opt/data}" && pwd)"
 SEQLEN="${BINQ_DEMO_SEQLEN:-256}"
 NSAMPLES="${BINQ_DEMO_NSAMPLES:-32}"
+EVAL="${BINQ_DEMO_EVAL:-wikitext2,ptb}"
 # binqd --gpus auto runs the job on a GPU when the NVIDIA driver lists one,
 # in the checkpoint's dtype (fp16, as the references). On a CPU slot,
 # LibTorch's fp16 matrix products are several times slower than fp32 ones:
@@ -138,12 +140,12 @@ for state in queued running; do
   done
 done
 
-echo "demo: binqctl submit --model $MODEL --technique CRB --seqlen $SEQLEN --nsamples $NSAMPLES --dtype $DTYPE"
+echo "demo: binqctl submit --model $MODEL --technique CRB --seqlen $SEQLEN --nsamples $NSAMPLES --eval $EVAL --dtype $DTYPE"
 if [ "$DTYPE" = float32 ]; then
-  echo "demo: no GPU here: the job runs on binqd's CPU slot, in float32 (a few minutes on 2 cores)"
+  echo "demo: no GPU here: the job runs on binqd's CPU slot, in float32 (under a minute on 2 idle cores)"
 fi
 submitted="$("${CTL[@]}" submit --model "$MODEL" --technique CRB --seqlen "$SEQLEN" \
-  --nsamples "$NSAMPLES" --dtype "$DTYPE")"
+  --nsamples "$NSAMPLES" --eval "$EVAL" --dtype "$DTYPE")"
 echo "$submitted"
 JOB_ID="$(sed -n 's/^submitted \(j-[0-9a-f]*\) .*/\1/p' <<<"$submitted")"
 if [ -z "$JOB_ID" ]; then
