@@ -673,7 +673,9 @@ def main():
   torch.manual_seed(args.seed)
   torch.use_deterministic_algorithms(True, warn_only=True)
 
-  report = {"args": vars(args) | {"out": out}}
+  # Recorded relative to the repository when inside it: no machine's paths in the report.
+  inside = os.path.commonpath([REPO_ROOT, os.path.abspath(out)]) == REPO_ROOT
+  report = {"args": vars(args) | {"out": os.path.relpath(out, REPO_ROOT) if inside else out}}
   t_all = time.time()
 
   log("1. corpus")
