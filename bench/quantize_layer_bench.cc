@@ -5,7 +5,6 @@
 //   binq-bench-layer [--rows 4096] [--cols 4096] [--tokens 2048]
 //                    [--techniques braq,CRBOG,CRB] [--backends aten,kernels]
 //                    [--device cpu|cuda] [--threads N]
-#include <chrono>
 #include <iostream>
 #include <map>
 #include <string>
@@ -17,14 +16,12 @@
 
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "core/pipeline/device.h"
 #include "core/quant/calibration.h"
+#include "core/quant/stopwatch.h"
 #include "core/quant/technique.h"
 
 namespace {
-
-double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
 
 int Main(int argc, char** argv) {
   CLI::App app{"binq layer-quantization benchmark"};
@@ -36,20 +33,30 @@ int Main(int argc, char** argv) {
   app.add_option("--tokens", tokens, "calibration rows (one sequence)")->capture_default_str();
   app.add_option("--techniques", techniques)->capture_default_str();
   app.add_option("--backends", backends)->capture_default_str();
-  app.add_option("--device", device_name)->capture_default_str();
+  app.add_option("--device", device_name, "cpu or cuda")->capture_default_str();
   app.add_option("--threads", threads, "LibTorch CPU threads (0: all)");
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) at::set_num_threads(threads);
-  const at::Device device(device_name);
+  const absl::StatusOr<at::Device> resolved = binq::core::ResolveDevice(device_name);
+  if (!resolved.ok()) {
+    std::cerr << "binq-bench-layer: " << resolved.status().message() << "\n";
+    return 2;
+  }
+  const at::Device device = *resolved;
+  binq::core::UseReferenceNumerics();  // no TF32, as in real runs
 
   at::manual_seed(0);
   const at::Tensor w = (at::randn({rows, cols}) * 0.02).to(device);
   const at::Tensor basis = at::randn({cols / 16, cols}) / 4.0;
   const at::Tensor x = (0.6 * at::randn({tokens, cols}) + 0.8 * at::randn({tokens, cols / 16}).matmul(basis)).to(device);
 
-  auto start = std::chrono::steady_clock::now();
-  const at::Tensor hessian = *binq::core::HessianFromInputs(x, tokens);
-  const double hessian_seconds = Seconds(start);
+  binq::core::Stopwatch stopwatch(device);  // waits for queued GPU work
+  const absl::StatusOr<at::Tensor> hessian = binq::core::HessianFromInputs(x, tokens);
+  const double hessian_seconds = stopwatch.Lap();
+  if (!hessian.ok()) {
+    std::cerr << "binq-bench-layer: " << hessian.status() << "\n";
+    return 1;
+  }
 
   std::cout << absl::StrFormat("layer %dx%d, %d calibration rows, device %s, %d threads\n", rows,
                                cols, tokens, device_name, at::get_num_threads());
@@ -65,15 +72,21 @@ int Main(int argc, char** argv) {
     double baseline = 0;
     for (const std::string& backend : std::vector<std::string>(absl::StrSplit(backends, ','))) {
       binq::core::QuantOptions options;
-      options.backend = *binq::core::ParseBackend(backend);
-      auto r = (*technique)->Quantize(binq::core::LayerProblem{w, hessian}, options);
+      const auto parsed = binq::core::ParseBackend(backend);
+      if (!parsed.ok()) {
+        std::cerr << "binq-bench-layer: " << parsed.status() << "\n";
+        return 2;
+      }
+      options.backend = *parsed;
+      auto r = (*technique)->Quantize(binq::core::LayerProblem{w, *hessian}, options);
       if (!r.ok()) {
         std::cerr << name << "/" << backend << ": " << r.status() << "\n";
         return 1;
       }
       const double total = hessian_seconds + r->total_seconds;
       if (baseline == 0) baseline = total;
-      std::cout << absl::StrFormat("%-7s %-13s %8.2f %8.2f %8.2f %9.2f %8.2f %8.2f %7.2f\n", name,
+      std::cout << absl::StrFormat("%-7s %-13s %8.2f %8.2f %8.2f %9.2f %8.2f %8.2f %7.2f\n",
+                                   (*technique)->name(),
                                    r->backend, hessian_seconds, r->factor_seconds, r->search_seconds,
                                    r->binarize_seconds, r->solver_seconds, total, total / baseline);
     }

@@ -21,7 +21,7 @@ absl::StatusOr<at::Device> ResolveDevice(const std::string& name) {
       return absl::FailedPreconditionError(absl::StrCat(
           "device: cuda was asked for but no CUDA device is visible (CUDA_VISIBLE_DEVICES=",
           visible == nullptr ? "<unset>" : visible,
-          at::hasCUDA() ? ")" : "; this LibTorch has no CUDA)"));
+          at::hasCUDA() ? ")" : "; LibTorch finds no usable CUDA: no NVIDIA driver, or a CPU-only build)"));
     }
     return at::Device(at::kCUDA, 0);
   }
