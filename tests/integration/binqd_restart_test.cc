@@ -7,6 +7,7 @@
 #include "absl/synchronization/notification.h"
 #include "tests/integration/binqd_fixture.h"
 #include "tests/integration/grpc_health_v1.grpc.pb.h"
+#include "tests/integration/grpc_reflection_v1alpha.grpc.pb.h"
 
 namespace binq::testing {
 namespace {
@@ -15,6 +16,7 @@ using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 namespace health = ::grpc::health::v1;
+namespace reflection = ::grpc::reflection::v1alpha;
 
 TEST_F(BinqdTest, DaemonKilledAndRestartedKeepsEveryJob) {
   StartDaemon();
@@ -184,6 +186,29 @@ TEST_F(BinqdTest, HealthCheckServing) {
     ASSERT_TRUE(s.ok()) << service << ": " << s.error_message();
     EXPECT_EQ(resp.status(), health::HealthCheckResponse::SERVING) << service;
   }
+}
+
+// grpcurl and grpc_cli discover the API through server reflection.
+TEST_F(BinqdTest, ReflectionListsTheServices) {
+  StartDaemon();
+  auto stub = reflection::ServerReflection::NewStub(daemon_->Channel());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto stream = stub->ServerReflectionInfo(&ctx);
+  reflection::ServerReflectionRequest request;
+  request.set_list_services("*");
+  ASSERT_TRUE(stream->Write(request));
+  ASSERT_TRUE(stream->WritesDone());
+  reflection::ServerReflectionResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  ASSERT_TRUE(response.has_list_services_response()) << response.error_response().error_message();
+  std::vector<std::string> names;
+  for (const auto& service : response.list_services_response().service()) names.push_back(service.name());
+  EXPECT_THAT(names, ::testing::IsSupersetOf({"binq.v1.BinqService", "grpc.health.v1.Health"}));
+  // The worker API is internal: served on its own address, not listed here.
+  EXPECT_THAT(names, ::testing::Not(::testing::Contains("binq.v1.internal.WorkerService")));
+  EXPECT_FALSE(stream->Read(&response));
+  EXPECT_TRUE(stream->Finish().ok());
 }
 
 TEST(BinqdBinaryTest, DoesNotLinkLibtorch) {
