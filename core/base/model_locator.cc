@@ -26,6 +26,27 @@ absl::StatusOr<ModelLocation> WithConfig(ModelLocation location) {
 
 }  // namespace
 
+absl::Status CheckModelFiles(const ModelLocation& location) {
+  bool has_weights = false;
+  for (const char* name : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                           "pytorch_model.bin.index.json"}) {
+    has_weights = has_weights || IsRegularFile(JoinPath(location.dir, name));
+  }
+  if (!has_weights) {
+    return absl::NotFoundError(absl::StrCat(
+        "model: ", location.dir,
+        " has no weights (model.safetensors, pytorch_model.bin, or a sharded index of either)"));
+  }
+  for (const char* name : {"vocab.json", "merges.txt"}) {
+    if (!IsRegularFile(JoinPath(location.dir, name))) {
+      return absl::NotFoundError(absl::StrCat("model: ", location.dir, " has no ", name,
+                                              " (binq reads byte-level BPE tokenizers: vocab.json "
+                                              "and merges.txt beside config.json)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::string DefaultHubCacheDir() {
   if (std::string v = Env("HF_HUB_CACHE"); !v.empty()) return v;
   if (std::string v = Env("HUGGINGFACE_HUB_CACHE"); !v.empty()) return v;

@@ -36,6 +36,13 @@ std::string DefaultHubCacheDir();
                                                         const std::string& hub_cache_dir);
 [[nodiscard]] absl::StatusOr<ModelLocation> LocateModel(absl::string_view ref);
 
+// The files a run will read are there (names only, nothing is parsed): the
+// weights (model.safetensors, pytorch_model.bin or their sharded index) and a
+// byte-level BPE tokenizer (vocab.json and merges.txt). NOT_FOUND naming the
+// folder and what is missing: the daemon's pre-flight check, so that a job
+// does not fail only once it reaches a worker.
+[[nodiscard]] absl::Status CheckModelFiles(const ModelLocation& location);
+
 }  // namespace binq
 
 #endif  // BINQ_CORE_BASE_MODEL_LOCATOR_H_

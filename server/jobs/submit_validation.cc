@@ -11,7 +11,8 @@ absl::StatusOr<JobSpec> ValidateSubmission(JobSpec spec, const SubmitContext& co
   if (spec.user.empty()) spec.user = "anonymous";
   BINQ_RETURN_IF_ERROR(ValidateJobSpec(spec));
   BINQ_ASSIGN_OR_RETURN(spec.technique, CanonicalTechnique(spec.technique));
-  BINQ_RETURN_IF_ERROR(LocateModel(spec.model, context.hub_cache_dir).status());
+  BINQ_ASSIGN_OR_RETURN(const ModelLocation model, LocateModel(spec.model, context.hub_cache_dir));
+  BINQ_RETURN_IF_ERROR(CheckModelFiles(model));
   BINQ_RETURN_IF_ERROR(LocateDataset(spec.dataset, context.data_dir).status());
   for (const std::string& name : spec.eval_datasets) {
     BINQ_RETURN_IF_ERROR(WithContext(LocateDataset(name, context.data_dir).status(), "eval_datasets"));

@@ -1,6 +1,7 @@
 // What SubmitJob checks before anything is stored (DESIGN.md "A job's
 // life" 1): the spec's fields, that the model resolves (local directory or
-// Hugging Face cache) and that every dataset's files exist under the data
+// Hugging Face cache) and has weights and tokenizer files, that every
+// dataset's files exist under the data
 // root, and that this daemon has a slot for the job's device. Cheap: reads
 // only directory entries and file metadata. Thread-safe.
 #ifndef BINQ_SERVER_JOBS_SUBMIT_VALIDATION_H_

@@ -59,6 +59,7 @@ class BinqdTest : public ::testing::Test {
   std::string FakeModel(const std::string& mode) {
     const std::string dir = models_dir_ + "/fake:" + mode;
     Write(dir + "/config.json", R"({"model_type": "opt", "num_hidden_layers": 3})");
+    for (const char* f : {"model.safetensors", "vocab.json", "merges.txt"}) Write(dir + "/" + f, "");
     return dir;
   }
 

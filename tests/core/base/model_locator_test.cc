@@ -33,6 +33,27 @@ TEST(ModelLocatorTest, LocalDirectoryWithConfig) {
               StatusIs(absl::StatusCode::kNotFound, HasSubstr("has no config.json")));
 }
 
+TEST(ModelLocatorTest, CheckModelFilesNamesWhatIsMissing) {
+  const fs::path dir = testing::MakeTempDir();
+  const ModelLocation loc{dir.string(), "local", ""};
+  Touch(dir / "config.json");
+  EXPECT_THAT(CheckModelFiles(loc), StatusIs(absl::StatusCode::kNotFound,
+                                             AllOf(HasSubstr(dir.string()), HasSubstr("has no weights"))));
+  for (const char* weights : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                              "pytorch_model.bin.index.json"}) {
+    const fs::path other = dir / weights;  // each of the four is enough
+    Touch(other);
+    EXPECT_THAT(CheckModelFiles(loc), StatusIs(absl::StatusCode::kNotFound, HasSubstr("has no vocab.json")))
+        << weights;
+    fs::remove(other);
+  }
+  Touch(dir / "pytorch_model.bin");
+  Touch(dir / "vocab.json");
+  EXPECT_THAT(CheckModelFiles(loc), StatusIs(absl::StatusCode::kNotFound, HasSubstr("has no merges.txt")));
+  Touch(dir / "merges.txt");
+  EXPECT_TRUE(CheckModelFiles(loc).ok());
+}
+
 TEST(ModelLocatorTest, HubIdResolvesThroughRefsMain) {
   const fs::path cache = testing::MakeTempDir();
   const fs::path repo = cache / "models--facebook--opt-125m";

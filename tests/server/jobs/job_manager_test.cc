@@ -37,7 +37,9 @@ class JobManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = binq::testing::MakeTempDir();
-    Touch(root_ + "/model/config.json");
+    for (const char* f : {"config.json", "model.safetensors", "vocab.json", "merges.txt"}) {
+      Touch(root_ + "/model/" + f);
+    }
     Touch(root_ + "/data/wikitext-2-raw/wiki.train.raw");
     Touch(root_ + "/data/wikitext-2-raw/wiki.test.raw");
     std::filesystem::create_directories(root_ + "/state/jobs");

@@ -20,7 +20,9 @@ class SubmitValidationTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = binq::testing::MakeTempDir();
-    Touch(root_ + "/model/config.json");
+    for (const char* f : {"config.json", "model.safetensors", "vocab.json", "merges.txt"}) {
+      Touch(root_ + "/model/" + f);
+    }
     Touch(root_ + "/data/wikitext-2-raw/wiki.train.raw");
     Touch(root_ + "/data/wikitext-2-raw/wiki.test.raw");
     context_.data_dir = root_ + "/data";
@@ -59,6 +61,11 @@ TEST_F(SubmitValidationTest, EachProblemNamesItsField) {
               StatusIs(absl::StatusCode::kNotFound,
                        AllOf(HasSubstr("model 'org/model'"), HasSubstr(root_ + "/hub/models--org--model"))));
   s = spec_;
+  std::filesystem::remove(root_ + "/model/merges.txt");  // a folder the worker could not run
+  EXPECT_THAT(ValidateSubmission(s, context_),
+              StatusIs(absl::StatusCode::kNotFound, AllOf(HasSubstr("model: " + root_ + "/model"),
+                                                          HasSubstr("has no merges.txt"))));
+  Touch(root_ + "/model/merges.txt");
   s.dataset = "c4";
   EXPECT_THAT(ValidateSubmission(s, context_),
               StatusIs(absl::StatusCode::kNotFound,
