@@ -5,6 +5,8 @@
 
 #include <cstddef>
 
+#include "core/base/utf8_lead.h"
+
 namespace binq::core::data_internal {
 
 // Length (1–4) of the valid UTF-8 sequence at `p` (before `end`), storing its
@@ -17,23 +19,11 @@ inline int DecodeUtf8(const unsigned char* p, const unsigned char* end, char32_t
     *code_point = c;
     return 1;
   }
-  int length = 0;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (c >= 0xC2 && c <= 0xDF) {
-    length = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    length = 3;
-    if (c == 0xE0) lo = 0xA0;  // no overlong forms
-    if (c == 0xED) hi = 0x9F;  // no surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    length = 4;
-    if (c == 0xF0) lo = 0x90;  // no overlong forms
-    if (c == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-  } else {
-    return 0;
-  }
+  const Utf8Lead lead = ClassifyUtf8Lead(c);
+  const int length = lead.length;
+  if (length == 0) return 0;
   if (end - p < length) return 0;
-  if (p[1] < lo || p[1] > hi) return 0;
+  if (p[1] < lead.second_lo || p[1] > lead.second_hi) return 0;
   for (int i = 2; i < length; ++i) {
     if ((p[i] & 0xC0) != 0x80) return 0;
   }

@@ -1,6 +1,7 @@
 #include "core/text/utf8.h"
 
 #include "absl/strings/str_format.h"
+#include "core/base/utf8_lead.h"
 
 namespace binq::core {
 namespace {
@@ -15,19 +16,10 @@ int SequenceLength(const unsigned char* p, size_t n, Utf8Error* error, int* bad_
   const unsigned char b0 = p[0];
   *error = Utf8Error::kNone;
   if (b0 < 0x80) return 1;
-  int length;
-  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
-  if (b0 >= 0xC2 && b0 <= 0xDF) {
-    length = 2;
-  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-    length = 3;
-    if (b0 == 0xE0) lo = 0xA0;  // no overlong forms
-    if (b0 == 0xED) hi = 0x9F;  // no surrogates
-  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-    length = 4;
-    if (b0 == 0xF0) lo = 0x90;  // no overlong forms
-    if (b0 == 0xF4) hi = 0x8F;  // nothing above U+10FFFF
-  } else {
+  const Utf8Lead lead = ClassifyUtf8Lead(b0);
+  const int length = lead.length;
+  const unsigned char lo = lead.second_lo, hi = lead.second_hi;
+  if (length == 0) {
     *error = Utf8Error::kInvalidStart;
     *bad_length = 1;
     return 0;
