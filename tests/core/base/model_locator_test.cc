@@ -98,10 +98,10 @@ TEST(ModelLocatorTest, HubCacheDirFollowsTheEnvironment) {
   setenv("HF_HOME", "/y", 1);
   EXPECT_EQ(DefaultHubCacheDir(), "/y/hub");
   unsetenv("HF_HOME");
-  setenv("HOME", "/home/u", 1);
+  setenv("HOME", "/users/u", 1);
   unsetenv("XDG_CACHE_HOME");
   unsetenv("HUGGINGFACE_HUB_CACHE");
-  EXPECT_EQ(DefaultHubCacheDir(), "/home/u/.cache/huggingface/hub");
+  EXPECT_EQ(DefaultHubCacheDir(), "/users/u/.cache/huggingface/hub");
 }
 
 }  // namespace

@@ -163,7 +163,7 @@ TEST_F(ExecutorTest, WorkerGetsExactlyItsArgvEnvironmentAndLog) {
   a.slot = Slot{SlotKind::kGpu, 3};
   a.log_path = dir_ + "/worker.log";
   const SpawnRequest request = WorkerCommand(
-      a, {"PATH=/usr/bin:/bin", "HOME=/home/ada", "CUDA_VISIBLE_DEVICES=0,1,2,3",
+      a, {"PATH=/usr/bin:/bin", "HOME=/users/ada", "CUDA_VISIBLE_DEVICES=0,1,2,3",
           "BINQ_WORKER_TOKEN=stolen", "HF_HOME=/hf"});
   EXPECT_THAT(request.argv, ElementsAre("/usr/bin/env", "--worker", "--job-id", "j-0123456789ab",
                                         "--daemon", "127.0.0.1:4242", "--attempt", "2"));
@@ -179,7 +179,7 @@ TEST_F(ExecutorTest, WorkerGetsExactlyItsArgvEnvironmentAndLog) {
   EXPECT_THAT(log, HasSubstr("BINQ_WORKER_TOKEN=" + a.token + "\n"));
   EXPECT_THAT(log, HasSubstr("\nCUDA_VISIBLE_DEVICES=3\n"));
   EXPECT_THAT(log, HasSubstr("BINQ_DATA_DIR=/data/root\n"));
-  EXPECT_THAT(log, HasSubstr("HOME=/home/ada\n"));
+  EXPECT_THAT(log, HasSubstr("HOME=/users/ada\n"));
   EXPECT_THAT(log, HasSubstr("HF_HOME=/hf\n"));
   EXPECT_THAT(log, Not(HasSubstr("stolen")));
   EXPECT_THAT(log, Not(HasSubstr("0,1,2,3")));
