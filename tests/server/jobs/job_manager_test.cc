@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "server/executor/local_executor.h"
+#include "tests/server/jobs/job_inputs.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
 
@@ -37,11 +38,7 @@ class JobManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = binq::testing::MakeTempDir();
-    for (const char* f : {"config.json", "model.safetensors", "vocab.json", "merges.txt"}) {
-      Touch(root_ + "/model/" + f);
-    }
-    Touch(root_ + "/data/wikitext-2-raw/wiki.train.raw");
-    Touch(root_ + "/data/wikitext-2-raw/wiki.test.raw");
+    testing::WriteMinimalJobInputs(root_);
     std::filesystem::create_directories(root_ + "/state/jobs");
     JobStore::Options so;
     so.path = root_ + "/state/binq.db";
@@ -64,10 +61,6 @@ class JobManagerTest : public ::testing::Test {
   }
   void MakeManager() {
     manager_ = std::make_unique<JobManager>(options_, store_.get(), hub_.get(), executor_.get(), &clock_);
-  }
-  static void Touch(const std::string& path) {
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    std::ofstream(path) << "{}";
   }
   JobSpec Spec(const std::string& request_id = "") {
     JobSpec spec;

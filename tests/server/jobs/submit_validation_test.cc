@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/server/jobs/job_inputs.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
 
@@ -20,21 +21,14 @@ class SubmitValidationTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = binq::testing::MakeTempDir();
-    for (const char* f : {"config.json", "model.safetensors", "vocab.json", "merges.txt"}) {
-      Touch(root_ + "/model/" + f);
-    }
-    Touch(root_ + "/data/wikitext-2-raw/wiki.train.raw");
-    Touch(root_ + "/data/wikitext-2-raw/wiki.test.raw");
+    testing::WriteMinimalJobInputs(root_);
     context_.data_dir = root_ + "/data";
     context_.hub_cache_dir = root_ + "/hub";
     context_.have_cpu_slots = true;
     spec_.model = root_ + "/model";
     spec_.technique = "crbog";
   }
-  static void Touch(const std::string& path) {
-    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
-    std::ofstream(path) << "x";
-  }
+  static void Touch(const std::string& path) { testing::TouchFile(path); }
   std::string root_;
   SubmitContext context_;
   JobSpec spec_;
