@@ -394,22 +394,23 @@ absl::StatusOr<JobStore::QueueSnapshot> JobStore::SnapshotQueue() {
   absl::MutexLock lock(&mu_);
   // One read transaction: the seq and the jobs are from the same moment.
   BINQ_RETURN_IF_ERROR(db_->Exec("BEGIN"));
-  auto read = [this]() -> absl::StatusOr<QueueSnapshot> {
-    QueueSnapshot snapshot;
-    BINQ_ASSIGN_OR_RETURN(Statement seq,
-                          db_->Prepare("SELECT value FROM counters WHERE name = 'queue_seq'"));
-    BINQ_ASSIGN_OR_RETURN(bool row, seq.Step());
-    snapshot.seq = row ? seq.ColumnInt(0) : 0;
-    BINQ_ASSIGN_OR_RETURN(
-        Statement jobs,
-        db_->Prepare(absl::StrCat("SELECT ", kJobColumns,
-                                  " FROM jobs WHERE state IN ('QUEUED', 'RUNNING') "
-                                  "ORDER BY submit_order")));
-    BINQ_ASSIGN_OR_RETURN(snapshot.unfinished, QueryJobs(jobs));
-    return snapshot;
-  };
-  absl::StatusOr<QueueSnapshot> snapshot = read();
+  absl::StatusOr<QueueSnapshot> snapshot = ReadQueueSnapshotLocked();
   if (absl::Status s = db_->Exec("COMMIT"); !s.ok() && snapshot.ok()) return s;
+  return snapshot;
+}
+
+absl::StatusOr<JobStore::QueueSnapshot> JobStore::ReadQueueSnapshotLocked() {
+  QueueSnapshot snapshot;
+  BINQ_ASSIGN_OR_RETURN(Statement seq,
+                        db_->Prepare("SELECT value FROM counters WHERE name = 'queue_seq'"));
+  BINQ_ASSIGN_OR_RETURN(bool row, seq.Step());
+  snapshot.seq = row ? seq.ColumnInt(0) : 0;
+  BINQ_ASSIGN_OR_RETURN(
+      Statement jobs,
+      db_->Prepare(absl::StrCat("SELECT ", kJobColumns,
+                                " FROM jobs WHERE state IN ('QUEUED', 'RUNNING') "
+                                "ORDER BY submit_order")));
+  BINQ_ASSIGN_OR_RETURN(snapshot.unfinished, QueryJobs(jobs));
   return snapshot;
 }
 

@@ -125,6 +125,8 @@ class JobStore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::vector<JobRecord>> QueryJobs(Statement& stmt) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status WriteJob(const JobRecord& job, bool insert) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The body of SnapshotQueue, inside its read transaction.
+  absl::StatusOr<QueueSnapshot> ReadQueueSnapshotLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Appends change's events, usage and queue event for `job` (updating its
   // last_seq first) and the job row itself.
   absl::StatusOr<Committed> ApplyChange(JobRecord job, JobChange change, bool insert)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything binq needs on Debian 12; safe to run again (each step is
 # skipped when already satisfied).
-#  * Debian packages: compilers, CMake/Ninja, gRPC/protobuf, abseil, spdlog, fmt,
+#  * Debian packages: compilers (clang for the thread-safety check), CMake/Ninja, gRPC/protobuf, abseil, spdlog, fmt,
 #    GoogleTest, CLI11, nlohmann-json, SQLite, zlib.
 #  * LibTorch from the official `torch` wheel on PyPI, pinned, into .venv/
 #    (torch 2.11.0: the version our GPU machines run; its wheel is built for CUDA 13.0).
@@ -15,7 +15,7 @@ TORCH_VERSION="${BINQ_TORCH_VERSION:-2.11.0}"
 # regex: core/text/unicode_tables.inc is generated from it and a test compares.
 PY_TEST_PACKAGES=(transformers==5.23.0 tokenizers==0.23.3 safetensors==0.8.0 numpy==2.4.6 regex==2026.11.15)
 DEB_PACKAGES=(
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates clang
   python3 python3-venv python3-pip
   libabsl-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libsqlite3-dev sqlite3

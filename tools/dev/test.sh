@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tools/dev/build.sh
+# clang checks the ABSL_GUARDED_BY annotations that gcc ignores.
+tools/dev/check_thread_safety.py "${BINQ_BUILD_DIR:-build}"
 ctest --test-dir "${BINQ_BUILD_DIR:-build}" --output-on-failure -j "$(nproc)"
