@@ -67,11 +67,20 @@ std::vector<std::string> CurrentEnvironment() {
   return env;
 }
 
+std::vector<std::string> WorkerBinaryCandidates(const std::string& binqd_dir) {
+  const std::filesystem::path dir(binqd_dir);
+  return {(dir / "binq-run").string(), (dir.parent_path() / "tools" / "binq-run").string()};
+}
+
 std::string DefaultWorkerBinary() {
   std::error_code ec;
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return "binq-run";
-  return (self.parent_path() / "binq-run").string();
+  const std::vector<std::string> candidates = WorkerBinaryCandidates(self.parent_path().string());
+  for (const std::string& candidate : candidates) {
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return candidates.front();
 }
 
 }  // namespace binq::server

@@ -45,7 +45,13 @@ std::string MakeWorkerToken();
 // The daemon's own environment ("NAME=value" each).
 std::vector<std::string> CurrentEnvironment();
 
-// The `binq-run` next to the running executable (/proc/self/exe).
+// Where binqd looks for its worker when --worker-binary is not given, in
+// order: beside binqd (an installed prefix: P/bin/binqd, P/bin/binq-run), then
+// the build tree's layout (build/server/binqd, build/tools/binq-run).
+std::vector<std::string> WorkerBinaryCandidates(const std::string& binqd_dir);
+// The first executable candidate for the running executable
+// (/proc/self/exe); the first candidate when none is executable, so the
+// daemon's start-up error names the installed location.
 std::string DefaultWorkerBinary();
 
 }  // namespace binq::server

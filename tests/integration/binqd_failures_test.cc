@@ -1,6 +1,10 @@
 // How binqd handles workers that fail, hang, crash or misbehave, and
 // cancellation: each failure becomes a typed state on the job with the
 // worker's last words, the daemon stays up, and the next job runs.
+#include <unistd.h>
+
+#include <filesystem>
+
 #include "tests/integration/binqd_fixture.h"
 
 namespace binq::testing {
@@ -170,6 +174,22 @@ TEST_F(BinqdFailureTest, MissingWorkerBinaryIsRefusedAtStart) {
   ASSERT_FALSE(d.ok());
   EXPECT_THAT(std::string(d.status().message()),
               AllOf(HasSubstr("--worker-binary"), HasSubstr(root_ + "/no-such-worker")));
+}
+
+// Without --worker-binary, binqd finds binq-run beside itself (an installed
+// prefix) or, as here, in the build tree's tools/ folder.
+TEST_F(BinqdFailureTest, FindsTheWorkerInTheBuildTreeWithoutWorkerBinary) {
+  const std::filesystem::path build_worker =
+      std::filesystem::path(BINQD_PATH).parent_path().parent_path() / "tools" / "binq-run";
+  if (::access(build_worker.c_str(), X_OK) != 0) GTEST_SKIP() << "no binq-run built (BINQ_BUILD_WORKER=OFF)";
+  std::vector<std::string> args = DaemonArgs({});
+  for (size_t i = 0; i + 1 < args.size(); i += 2) {
+    if (args[i] == "--worker-binary") args.erase(args.begin() + i, args.begin() + i + 2);
+  }
+  auto d = DaemonProcess::Start(BINQD_PATH, args);
+  ASSERT_TRUE(d.ok()) << d.status();
+  const std::string log = ReadFileOrEmpty(state_dir_ + "/binqd.log");
+  EXPECT_THAT(log, HasSubstr("worker " + std::filesystem::weakly_canonical(build_worker).string()));
 }
 
 TEST_F(BinqdFailureTest, SlowWatcherIsCutOffWithoutSlowingTheJob) {
