@@ -139,8 +139,17 @@ TEST_F(TokenizerLoaderTest, MissingThingsAreNamed) {
   std::remove((gpt2 + "/merges.txt").c_str());
   EXPECT_THAT(LoadTokenizer(gpt2),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr(gpt2 + "/merges.txt: not found")));
+  // Without merges.txt, a tokenizer.model is the tokenizer (here not a real one).
   testing::WriteTextFile(gpt2 + "/tokenizer.model", "sentencepiece");
-  EXPECT_THAT(LoadTokenizer(gpt2), StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("SentencePiece")));
+  EXPECT_EQ(ChooseTokenizer(gpt2), TokenizerChoice::kSentencePiece);
+  EXPECT_THAT(LoadTokenizer(gpt2), StatusIs(absl::StatusCode::kDataLoss,
+                                            HasSubstr(gpt2 + "/tokenizer.model: not a SentencePiece model")));
+  EXPECT_THAT(LoadBpeTokenizer(gpt2), StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("SentencePiece")));
+  std::remove((gpt2 + "/tokenizer.model").c_str());
+  std::remove((gpt2 + "/vocab.json").c_str());
+  EXPECT_THAT(LoadTokenizer(gpt2),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr(gpt2 + ": no tokenizer files (tokenizer.model, tokenizer.json, or vocab.json")));
 }
 
 TEST_F(TokenizerLoaderTest, MalformedOrUnsupportedConfigsAreNamed) {
