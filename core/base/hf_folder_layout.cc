@@ -9,7 +9,8 @@ std::vector<std::string> PresentTokenizerFileSets(const std::string& dir) {
   for (const HfTokenizerFileSet& set : kHfTokenizerFileSets) {
     bool complete = true;
     for (const char* file : set.files) {
-      if (file != nullptr && !IsRegularFile(JoinPath(dir, file))) complete = false;
+      if (file != nullptr && !IsRegularFile(JoinPath(dir, file)))
+        complete = false;
     }
     if (complete) present.push_back(set.name);
   }

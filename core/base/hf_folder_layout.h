@@ -16,8 +16,8 @@ inline constexpr char kHfSafetensorsIndex[] = "model.safetensors.index.json";
 inline constexpr char kHfSafetensorsSingle[] = "model.safetensors";
 inline constexpr char kHfTorchIndex[] = "pytorch_model.bin.index.json";
 inline constexpr char kHfTorchSingle[] = "pytorch_model.bin";
-inline constexpr const char* kHfWeightFiles[] = {kHfSafetensorsIndex, kHfSafetensorsSingle, kHfTorchIndex,
-                                                 kHfTorchSingle};
+inline constexpr const char* kHfWeightFiles[] = {
+    kHfSafetensorsIndex, kHfSafetensorsSingle, kHfTorchIndex, kHfTorchSingle};
 
 // The three ways a folder carries its tokenizer; a folder needs one
 // complete set (core/text/tokenizer_loader.h says which one it reads when
@@ -35,9 +35,15 @@ inline constexpr HfTokenizerFileSet kHfTokenizerFileSets[] = {
 // Files copied from the source folder into a written checkpoint when present
 // (config, generation config, every tokenizer file and the tokenizer side
 // files), in copy order.
-inline constexpr const char* kHfSideFiles[] = {
-    "config.json",          "generation_config.json",  "vocab.json",        "merges.txt",     "tokenizer.json",
-    "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json", "tokenizer.model"};
+inline constexpr const char* kHfSideFiles[] = {"config.json",
+                                               "generation_config.json",
+                                               "vocab.json",
+                                               "merges.txt",
+                                               "tokenizer.json",
+                                               "tokenizer_config.json",
+                                               "special_tokens_map.json",
+                                               "added_tokens.json",
+                                               "tokenizer.model"};
 
 // The names of the complete tokenizer sets in `dir` (in table order).
 std::vector<std::string> PresentTokenizerFileSets(const std::string& dir);

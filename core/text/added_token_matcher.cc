@@ -13,7 +13,8 @@ size_t WhitespaceStart(absl::string_view text, size_t floor, size_t end) {
   size_t i = end;
   while (i > floor) {
     size_t j = i - 1;
-    while (j > floor && (static_cast<unsigned char>(text[j]) & 0xC0) == 0x80) --j;
+    while (j > floor && (static_cast<unsigned char>(text[j]) & 0xC0) == 0x80)
+      --j;
     char32_t cp;
     DecodeUtf8(reinterpret_cast<const unsigned char*>(text.data()) + j, &cp);
     if (ClassOf(cp) != CharClass::kSpace) break;
@@ -27,7 +28,8 @@ size_t WhitespaceEnd(absl::string_view text, size_t start) {
   size_t i = start;
   while (i < text.size()) {
     char32_t cp;
-    const int length = DecodeUtf8(reinterpret_cast<const unsigned char*>(text.data()) + i, &cp);
+    const int length = DecodeUtf8(
+        reinterpret_cast<const unsigned char*>(text.data()) + i, &cp);
     if (ClassOf(cp) != CharClass::kSpace) break;
     i += length;
   }
@@ -44,9 +46,10 @@ void AddedTokenMatcher::Add(const MatchedToken& token) {
   longest_ = std::max(longest_, token.content.size());
 }
 
-void AddedTokenMatcher::Split(absl::string_view text,
-                              const std::function<void(size_t, absl::string_view)>& on_text,
-                              const std::function<void(int32_t)>& on_token) const {
+void AddedTokenMatcher::Split(
+    absl::string_view text,
+    const std::function<void(size_t, absl::string_view)>& on_text,
+    const std::function<void(int32_t)>& on_token) const {
   size_t segment_start = 0;
   size_t i = 0;
   while (i < text.size()) {
@@ -62,9 +65,12 @@ void AddedTokenMatcher::Split(absl::string_view text,
         }
       }
       if (match != nullptr) {
-        const size_t begin = match->lstrip ? WhitespaceStart(text, segment_start, i) : i;
-        const size_t end = match->rstrip ? WhitespaceEnd(text, i + length) : i + length;
-        on_text(segment_start, text.substr(segment_start, begin - segment_start));
+        const size_t begin =
+            match->lstrip ? WhitespaceStart(text, segment_start, i) : i;
+        const size_t end =
+            match->rstrip ? WhitespaceEnd(text, i + length) : i + length;
+        on_text(segment_start,
+                text.substr(segment_start, begin - segment_start));
         on_token(match->id);
         i = end;
         segment_start = end;

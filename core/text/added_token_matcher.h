@@ -34,11 +34,13 @@ class AddedTokenMatcher {
   // Calls `on_text(offset, text)` for each stretch of ordinary text (possibly
   // empty) and `on_token(id)` for each token, in order. `text` must be
   // well-formed UTF-8 (lstrip/rstrip take Unicode White_Space).
-  void Split(absl::string_view text, const std::function<void(size_t, absl::string_view)>& on_text,
+  void Split(absl::string_view text,
+             const std::function<void(size_t, absl::string_view)>& on_text,
              const std::function<void(int32_t)>& on_token) const;
 
  private:
-  absl::flat_hash_map<std::string, size_t> by_content_;  // content → index in tokens_
+  absl::flat_hash_map<std::string, size_t>
+      by_content_;  // content → index in tokens_
   std::vector<MatchedToken> tokens_;
   std::array<bool, 256> first_byte_{};
   size_t longest_ = 0;

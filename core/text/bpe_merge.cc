@@ -13,7 +13,8 @@ struct MergeCandidate {
 
 }  // namespace
 
-void MergeBpeSymbols(const BpeMergeTable& merges, BpeMergeOrder order, std::vector<int32_t>* symbols) {
+void MergeBpeSymbols(const BpeMergeTable& merges, BpeMergeOrder order,
+                     std::vector<int32_t>* symbols) {
   // Symbols in a linked list over the initial positions; a merge keeps the
   // left position. Candidate pairs wait in a heap ordered by (rank, position);
   // stale candidates are skipped when popped. (In kRounds a round cannot
@@ -36,7 +37,8 @@ void MergeBpeSymbols(const BpeMergeTable& merges, BpeMergeOrder order, std::vect
   auto consider = [&](int32_t left, int32_t right) {
     auto it = merges.find(BpePairKey(sym[left], sym[right]));
     if (it == merges.end()) return;
-    heap.push_back({it->second.rank, left, right, sym[left], sym[right], it->second.result});
+    heap.push_back({it->second.rank, left, right, sym[left], sym[right],
+                    it->second.result});
     std::push_heap(heap.begin(), heap.end(), later);
   };
   auto apply = [&](int32_t left, int32_t right, int32_t result) {
@@ -59,7 +61,9 @@ void MergeBpeSymbols(const BpeMergeTable& merges, BpeMergeOrder order, std::vect
         heap.pop_back();
       }
       for (const MergeCandidate& m : round) {
-        if (sym[m.left] != m.left_sym || next[m.left] != m.right || sym[m.right] != m.right_sym) continue;
+        if (sym[m.left] != m.left_sym || next[m.left] != m.right ||
+            sym[m.right] != m.right_sym)
+          continue;
         apply(m.left, m.right, m.result);
       }
     }

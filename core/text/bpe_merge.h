@@ -22,16 +22,19 @@ struct BpeMergeRule {
   int32_t rank;
   int32_t result;
 };
-using BpeMergeTable = absl::flat_hash_map<uint64_t, BpeMergeRule>;  // BpePairKey → rule
+using BpeMergeTable =
+    absl::flat_hash_map<uint64_t, BpeMergeRule>;  // BpePairKey → rule
 
 inline uint64_t BpePairKey(int32_t left, int32_t right) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
+  return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) |
+         static_cast<uint32_t>(right);
 }
 
 enum class BpeMergeOrder { kRounds, kOneAtATime };
 
 // Merges `*symbols` in place. Thread-safe (scratch is thread-local).
-void MergeBpeSymbols(const BpeMergeTable& merges, BpeMergeOrder order, std::vector<int32_t>* symbols);
+void MergeBpeSymbols(const BpeMergeTable& merges, BpeMergeOrder order,
+                     std::vector<int32_t>* symbols);
 
 }  // namespace binq::core
 

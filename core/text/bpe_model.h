@@ -41,8 +41,8 @@ class BpeModel {
   // result missing from the vocabulary, a byte-level vocabulary without a
   // byte's symbol); UNIMPLEMENTED for dropout, continuing_subword_prefix or
   // end_of_word_suffix.
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<BpeModel>> FromJson(const nlohmann::json& model,
-                                                                          absl::string_view file, bool byte_level);
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<BpeModel>> FromJson(
+      const nlohmann::json& model, absl::string_view file, bool byte_level);
 
   // One Encode call's access to the cache: reads it under a shared lock held
   // for the Session's life and adds its new words when it ends.
@@ -64,30 +64,39 @@ class BpeModel {
   bool byte_level() const { return byte_level_; }
   // The raw bytes of a byte-level vocabulary token ("Ġthe" → " the").
   static std::string ByteLevelBytes(absl::string_view token);
-  std::optional<int32_t> TokenToId(absl::string_view token) const;  // vocabulary form ("Ġthe", "▁the")
-  const std::string* IdToToken(int32_t id) const;                  // nullptr when not in the vocabulary
-  int64_t size() const { return static_cast<int64_t>(id_to_token_.size()); }  // one past the largest id
+  std::optional<int32_t> TokenToId(
+      absl::string_view token) const;  // vocabulary form ("Ġthe", "▁the")
+  const std::string* IdToToken(
+      int32_t id) const;  // nullptr when not in the vocabulary
+  int64_t size() const {
+    return static_cast<int64_t>(id_to_token_.size());
+  }  // one past the largest id
 
  private:
-  using WordCache = absl::flat_hash_map<std::string, absl::InlinedVector<int32_t, 4>>;
+  using WordCache =
+      absl::flat_hash_map<std::string, absl::InlinedVector<int32_t, 4>>;
   BpeModel() = default;
-  void TokenizeUncached(absl::string_view word, std::vector<int32_t>* ids) const;
+  void TokenizeUncached(absl::string_view word,
+                        std::vector<int32_t>* ids) const;
 
   bool byte_level_ = false;
   bool byte_fallback_ = false;
   bool fuse_unk_ = false;
   bool ignore_merges_ = false;
   int32_t unk_id_ = -1;
-  absl::flat_hash_map<std::string, int32_t> vocab_;      // token → id
-  absl::flat_hash_map<std::string, int32_t> raw_vocab_;  // byte-level: raw bytes → id (ignore_merges)
-  std::vector<std::string> id_to_token_;                 // "" for gaps
+  absl::flat_hash_map<std::string, int32_t> vocab_;  // token → id
+  absl::flat_hash_map<std::string, int32_t>
+      raw_vocab_;  // byte-level: raw bytes → id (ignore_merges)
+  std::vector<std::string> id_to_token_;  // "" for gaps
   std::vector<bool> known_id_;
   BpeMergeTable merges_;
-  std::array<int32_t, 256> byte_ids_{};      // byte-level: id of each byte's symbol
+  std::array<int32_t, 256> byte_ids_{};  // byte-level: id of each byte's symbol
   std::array<int32_t, 256> fallback_ids_{};  // `<0xAB>` ids, -1 when missing
 
-  static constexpr size_t kMaxCacheEntries = 1 << 20;  // then the cache starts over
-  static constexpr size_t kMaxCachedWordBytes = 256;   // longer words are not cached
+  static constexpr size_t kMaxCacheEntries =
+      1 << 20;  // then the cache starts over
+  static constexpr size_t kMaxCachedWordBytes =
+      256;  // longer words are not cached
   mutable absl::Mutex cache_mu_;
   mutable WordCache cache_ ABSL_GUARDED_BY(cache_mu_);
 };

@@ -51,13 +51,15 @@ class HfJsonTokenizer final : public Tokenizer {
   // kMaxTokenizerJsonDepth); UNIMPLEMENTED naming the field for a model,
   // normalizer, pre-tokenizer, post-processor or added-token flag binq does
   // not implement.
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<HfJsonTokenizer>> FromFile(const std::string& path,
-                                                                                 HfJsonOptions options = {});
-  [[nodiscard]] static absl::StatusOr<std::unique_ptr<HfJsonTokenizer>> FromContents(
-      absl::string_view json_text, HfJsonOptions options, absl::string_view name = "tokenizer.json");
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<HfJsonTokenizer>>
+  FromFile(const std::string& path, HfJsonOptions options = {});
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<HfJsonTokenizer>>
+  FromContents(absl::string_view json_text, HfJsonOptions options,
+               absl::string_view name = "tokenizer.json");
 
   // INVALID_ARGUMENT naming the byte offset for invalid UTF-8.
-  [[nodiscard]] absl::StatusOr<std::vector<int32_t>> Encode(absl::string_view text) const override;
+  [[nodiscard]] absl::StatusOr<std::vector<int32_t>> Encode(
+      absl::string_view text) const override;
   // Tokens joined as the file's decoder does it for ByteLevel (bytes back from
   // the printable map) and for the SentencePiece-style decoders (Metaspace,
   // or Replace "▁"→" " + ByteFallback + Fuse [+ Strip]); other decoders:
@@ -67,13 +69,15 @@ class HfJsonTokenizer final : public Tokenizer {
   bool adds_bos() const override { return add_bos_ && bos_id_ >= 0; }
   int64_t vocab_size() const override { return vocab_size_; }
 
-  std::optional<int32_t> TokenToId(absl::string_view token) const;  // added token or vocabulary entry
+  std::optional<int32_t> TokenToId(
+      absl::string_view token) const;  // added token or vocabulary entry
 
  private:
   enum class DecoderKind { kByteLevel, kSentencePiece, kJoin };
   HfJsonTokenizer() = default;
   // Appends the ids of ordinary text at `offset` of the original text.
-  void EncodeSegment(absl::string_view segment, size_t offset, BpeModel::Session* session,
+  void EncodeSegment(absl::string_view segment, size_t offset,
+                     BpeModel::Session* session,
                      std::vector<int32_t>* ids) const;
 
   std::unique_ptr<BpeModel> model_;

@@ -21,7 +21,8 @@ class HfNormalizer {
   // From the "normalizer" value (null: identity). UNIMPLEMENTED naming `file`,
   // the field and the supported types for anything else; DATA_LOSS for a
   // malformed step.
-  [[nodiscard]] static absl::StatusOr<HfNormalizer> FromJson(const nlohmann::json& value, absl::string_view file);
+  [[nodiscard]] static absl::StatusOr<HfNormalizer> FromJson(
+      const nlohmann::json& value, absl::string_view file);
 
   bool identity() const { return steps_.empty(); }
   // `text` (well-formed UTF-8) normalized.

@@ -29,8 +29,8 @@ class HfPreTokenizer {
   // From the "pre_tokenizer" value (null: the whole segment is one word).
   // UNIMPLEMENTED naming `file`, the step and what is supported; DATA_LOSS
   // for a malformed step.
-  [[nodiscard]] static absl::StatusOr<HfPreTokenizer> FromJson(const nlohmann::json& value,
-                                                               absl::string_view file);
+  [[nodiscard]] static absl::StatusOr<HfPreTokenizer> FromJson(
+      const nlohmann::json& value, absl::string_view file);
 
   // The chain ends with ByteLevel: words are byte-mapped by the model.
   bool byte_level() const { return byte_level_; }
@@ -43,19 +43,34 @@ class HfPreTokenizer {
 
  private:
   struct Step {
-    enum Kind { kSplitLlama3, kSplitQwen2, kSplitGpt2, kSplitString, kMetaspace, kByteLevel } kind;
-    enum Behavior { kIsolated, kMergedWithPrevious, kMergedWithNext, kRemoved } behavior = kIsolated;
-    std::string text;  // kSplitString: the delimiter; kMetaspace: the replacement
+    enum Kind {
+      kSplitLlama3,
+      kSplitQwen2,
+      kSplitGpt2,
+      kSplitString,
+      kMetaspace,
+      kByteLevel
+    } kind;
+    enum Behavior {
+      kIsolated,
+      kMergedWithPrevious,
+      kMergedWithNext,
+      kRemoved
+    } behavior = kIsolated;
+    std::string
+        text;  // kSplitString: the delimiter; kMetaspace: the replacement
     enum Prepend { kAlways, kFirst, kNever } prepend = kAlways;  // kMetaspace
     bool split = false;                                          // kMetaspace
     bool add_prefix_space = false;                               // kByteLevel
     bool use_regex = true;                                       // kByteLevel
   };
-  [[nodiscard]] static absl::Status AddStep(const nlohmann::json& value, absl::string_view file,
+  [[nodiscard]] static absl::Status AddStep(const nlohmann::json& value,
+                                            absl::string_view file,
                                             HfPreTokenizer* out);
   template <typename Emit>
-  static void SplitOnString(absl::string_view piece, absl::string_view delimiter, int behavior, bool at_start,
-                            const Emit& emit);
+  static void SplitOnString(absl::string_view piece,
+                            absl::string_view delimiter, int behavior,
+                            bool at_start, const Emit& emit);
   void ApplyFrom(size_t step, absl::string_view piece, bool at_start,
                  const std::function<void(absl::string_view)>& on_word) const;
 

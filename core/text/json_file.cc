@@ -13,7 +13,8 @@
 
 namespace binq::core {
 
-absl::Status CheckJsonDepth(absl::string_view text, int max_depth, absl::string_view name) {
+absl::Status CheckJsonDepth(absl::string_view text, int max_depth,
+                            absl::string_view name) {
   int depth = 0;
   bool in_string = false;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -30,8 +31,9 @@ absl::Status CheckJsonDepth(absl::string_view text, int max_depth, absl::string_
       in_string = true;
     } else if (c == '[' || c == '{') {
       if (++depth > max_depth) {
-        return absl::DataLossError(absl::StrCat(name, ": JSON nested deeper than ", max_depth,
-                                                " levels at byte ", i, "; not a tokenizer file"));
+        return absl::DataLossError(
+            absl::StrCat(name, ": JSON nested deeper than ", max_depth,
+                         " levels at byte ", i, "; not a tokenizer file"));
       }
     } else if (c == ']' || c == '}') {
       --depth;
@@ -40,18 +42,23 @@ absl::Status CheckJsonDepth(absl::string_view text, int max_depth, absl::string_
   return absl::OkStatus();
 }
 
-absl::StatusOr<nlohmann::json> ParseJsonText(absl::string_view text, absl::string_view name, int max_depth) {
+absl::StatusOr<nlohmann::json> ParseJsonText(absl::string_view text,
+                                             absl::string_view name,
+                                             int max_depth) {
   BINQ_RETURN_IF_ERROR(CheckJsonDepth(text, max_depth, name));
   try {
     return nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::exception& e) {
-    return absl::DataLossError(absl::StrCat(name, ": not valid JSON: ", e.what()));
+    return absl::DataLossError(
+        absl::StrCat(name, ": not valid JSON: ", e.what()));
   }
 }
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
+  if (!in)
+    return absl::NotFoundError(
+        absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   std::stringstream s;
   s << in.rdbuf();
   if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read failed"));
@@ -68,16 +75,19 @@ bool IsDirectoryPath(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-absl::StatusOr<std::optional<nlohmann::json>> ReadJsonObjectIfPresent(const std::string& path) {
+absl::StatusOr<std::optional<nlohmann::json>> ReadJsonObjectIfPresent(
+    const std::string& path) {
   if (!IsRegularFilePath(path)) return std::optional<nlohmann::json>();
   BINQ_ASSIGN_OR_RETURN(const std::string text, ReadWholeFile(path));
   BINQ_ASSIGN_OR_RETURN(nlohmann::json j, ParseJsonText(text, path));
-  if (!j.is_object()) return absl::DataLossError(absl::StrCat(path, ": expected a JSON object"));
+  if (!j.is_object())
+    return absl::DataLossError(absl::StrCat(path, ": expected a JSON object"));
   return std::optional<nlohmann::json>(std::move(j));
 }
 
 std::string ShortJson(const nlohmann::json& value) {
-  std::string s = value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string s =
+      value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (s.size() > 80) s = absl::StrCat(s.substr(0, 77), "...");
   return s;
 }

@@ -21,18 +21,22 @@ inline constexpr int kMaxTokenizerJsonDepth = 64;
 // OK when no array/object in `text` nests deeper than `max_depth` (brackets
 // inside strings do not count); else DATA_LOSS naming `name` and the byte
 // offset. Does not validate the JSON otherwise.
-[[nodiscard]] absl::Status CheckJsonDepth(absl::string_view text, int max_depth, absl::string_view name);
+[[nodiscard]] absl::Status CheckJsonDepth(absl::string_view text, int max_depth,
+                                          absl::string_view name);
 
 // The parsed `text`: DATA_LOSS naming `name` when too deep or not JSON.
-[[nodiscard]] absl::StatusOr<nlohmann::json> ParseJsonText(absl::string_view text, absl::string_view name,
-                                                           int max_depth = kMaxTokenizerJsonDepth);
+[[nodiscard]] absl::StatusOr<nlohmann::json> ParseJsonText(
+    absl::string_view text, absl::string_view name,
+    int max_depth = kMaxTokenizerJsonDepth);
 
 // The whole file (NOT_FOUND naming it when it cannot be opened).
-[[nodiscard]] absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
+[[nodiscard]] absl::StatusOr<std::string> ReadWholeFile(
+    const std::string& path);
 
 // The parsed file, or nullopt when there is no such regular file; DATA_LOSS
 // naming the file when it is malformed or not a JSON object.
-[[nodiscard]] absl::StatusOr<std::optional<nlohmann::json>> ReadJsonObjectIfPresent(const std::string& path);
+[[nodiscard]] absl::StatusOr<std::optional<nlohmann::json>>
+ReadJsonObjectIfPresent(const std::string& path);
 
 bool IsRegularFilePath(const std::string& path);
 bool IsDirectoryPath(const std::string& path);

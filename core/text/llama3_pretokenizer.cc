@@ -29,8 +29,11 @@ inline Char CharAt(const unsigned char* p, size_t i, size_t n) {
 inline bool IsNewline(char32_t cp) { return cp == '\r' || cp == '\n'; }
 
 // End of the run of class `cls` from `i`.
-inline size_t RunEnd(const unsigned char* p, size_t i, size_t n, CharClass cls) {
-  for (Char c = CharAt(p, i, n); c.length > 0 && c.cls == cls; c = CharAt(p, i, n)) i += c.length;
+inline size_t RunEnd(const unsigned char* p, size_t i, size_t n,
+                     CharClass cls) {
+  for (Char c = CharAt(p, i, n); c.length > 0 && c.cls == cls;
+       c = CharAt(p, i, n))
+    i += c.length;
   return i;
 }
 
@@ -39,11 +42,14 @@ inline size_t ContractionLength(const unsigned char* p, size_t i, size_t n) {
   const Char a = CharAt(p, i + 1, n);
   if (a.length == 0) return 0;
   const char32_t la = a.cp < 128 ? static_cast<char32_t>(a.cp | 0x20) : a.cp;
-  if (la == 's' || la == 't' || la == 'm' || la == 'd' || a.cp == 0x17F) return 1 + a.length;
+  if (la == 's' || la == 't' || la == 'm' || la == 'd' || a.cp == 0x17F)
+    return 1 + a.length;
   const Char b = CharAt(p, i + 1 + a.length, n);
   if (b.length == 0 || b.cp >= 128) return 0;
   const char32_t lb = b.cp | 0x20;
-  if ((la == 'r' && lb == 'e') || (la == 'v' && lb == 'e') || (la == 'l' && lb == 'l')) return 3;
+  if ((la == 'r' && lb == 'e') || (la == 'v' && lb == 'e') ||
+      (la == 'l' && lb == 'l'))
+    return 3;
   return 0;
 }
 
@@ -52,7 +58,8 @@ inline size_t ContractionLength(const unsigned char* p, size_t i, size_t n) {
 // less its last character when a non-space follows), else `\s+`.
 inline size_t WhitespaceEnd(const unsigned char* p, size_t i, size_t n) {
   size_t end = i, last_start = i, after_newline = 0;
-  for (Char c = CharAt(p, end, n); c.length > 0 && c.cls == CharClass::kSpace; c = CharAt(p, end, n)) {
+  for (Char c = CharAt(p, end, n); c.length > 0 && c.cls == CharClass::kSpace;
+       c = CharAt(p, end, n)) {
     last_start = end;
     end += c.length;
     if (IsNewline(c.cp)) after_newline = end;
@@ -76,8 +83,8 @@ bool Llama3PretokenIterator::Next(absl::string_view* piece) {
     const Char c1 = CharAt(p, start + c0.length, n);
     if (c0.cls == CharClass::kLetter) {
       end = RunEnd(p, start, n, CharClass::kLetter);
-    } else if (c0.cls != CharClass::kNumber && !IsNewline(c0.cp) && c1.cls == CharClass::kLetter &&
-               c1.length > 0) {
+    } else if (c0.cls != CharClass::kNumber && !IsNewline(c0.cp) &&
+               c1.cls == CharClass::kLetter && c1.length > 0) {
       end = RunEnd(p, start + c0.length, n, CharClass::kLetter);
     } else if (c0.cls == CharClass::kNumber) {
       end = start;
@@ -86,7 +93,8 @@ bool Llama3PretokenIterator::Next(absl::string_view* piece) {
         if (c.length == 0 || c.cls != CharClass::kNumber) break;
         end += c.length;
       }
-    } else if (c0.cls == CharClass::kOther || (c0.cp == ' ' && c1.length > 0 && c1.cls == CharClass::kOther)) {
+    } else if (c0.cls == CharClass::kOther ||
+               (c0.cp == ' ' && c1.length > 0 && c1.cls == CharClass::kOther)) {
       const size_t others = c0.cls == CharClass::kOther ? start : start + 1;
       end = RunEnd(p, others, n, CharClass::kOther);
       while (end < n && IsNewline(p[end])) ++end;
@@ -99,7 +107,8 @@ bool Llama3PretokenIterator::Next(absl::string_view* piece) {
   return true;
 }
 
-std::vector<std::string> SplitLlama3Pretokens(absl::string_view text, int max_digits) {
+std::vector<std::string> SplitLlama3Pretokens(absl::string_view text,
+                                              int max_digits) {
   std::vector<std::string> out;
   Llama3PretokenIterator it(text, max_digits);
   absl::string_view piece;

@@ -26,7 +26,8 @@ extern const char kQwen2SplitPattern[];
 // (Qwen2).
 class Llama3PretokenIterator {
  public:
-  Llama3PretokenIterator(absl::string_view text, int max_digits) : text_(text), max_digits_(max_digits) {}
+  Llama3PretokenIterator(absl::string_view text, int max_digits)
+      : text_(text), max_digits_(max_digits) {}
   bool Next(absl::string_view* piece);
 
  private:
@@ -36,7 +37,8 @@ class Llama3PretokenIterator {
 };
 
 // All pieces, for tests and tools.
-std::vector<std::string> SplitLlama3Pretokens(absl::string_view text, int max_digits);
+std::vector<std::string> SplitLlama3Pretokens(absl::string_view text,
+                                              int max_digits);
 
 }  // namespace binq::core
 

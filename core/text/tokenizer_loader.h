@@ -64,7 +64,12 @@
 
 namespace binq::core {
 
-enum class TokenizerChoice { kSentencePiece, kByteLevelBpeFiles, kTokenizerJson, kNone };
+enum class TokenizerChoice {
+  kSentencePiece,
+  kByteLevelBpeFiles,
+  kTokenizerJson,
+  kNone
+};
 
 // Which tokenizer LoadTokenizer builds for `model_dir` (the order above).
 TokenizerChoice ChooseTokenizer(const std::string& model_dir);
@@ -73,13 +78,16 @@ absl::string_view TokenizerChoiceName(TokenizerChoice choice);
 // The tokenizer ChooseTokenizer picks. NOT_FOUND naming the directory (or a
 // missing file) when there is none; DATA_LOSS naming the file for malformed
 // content; UNIMPLEMENTED as above. The result is thread-safe.
-[[nodiscard]] absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& model_dir);
+[[nodiscard]] absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(
+    const std::string& model_dir);
 
 // Each kind directly (errors as above; NOT_FOUND for its missing file).
-[[nodiscard]] absl::StatusOr<std::unique_ptr<BpeTokenizer>> LoadBpeTokenizer(const std::string& model_dir);
-[[nodiscard]] absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>> LoadSentencePieceTokenizer(
+[[nodiscard]] absl::StatusOr<std::unique_ptr<BpeTokenizer>> LoadBpeTokenizer(
     const std::string& model_dir);
-[[nodiscard]] absl::StatusOr<std::unique_ptr<HfJsonTokenizer>> LoadHfJsonTokenizer(const std::string& model_dir);
+[[nodiscard]] absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>>
+LoadSentencePieceTokenizer(const std::string& model_dir);
+[[nodiscard]] absl::StatusOr<std::unique_ptr<HfJsonTokenizer>>
+LoadHfJsonTokenizer(const std::string& model_dir);
 
 }  // namespace binq::core
 

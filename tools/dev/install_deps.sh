@@ -2,8 +2,9 @@
 # Installs everything binq needs on Debian 12; safe to run again (each step is
 # skipped when already satisfied).
 #  * Debian packages: compilers, CMake/Ninja, gRPC/protobuf, abseil, spdlog, fmt,
-#    GoogleTest, CLI11, nlohmann-json, SQLite, zlib, SentencePiece (LLaMA/Gemma
-#    tokenizer.model) and ICU (NFC for Qwen2's tokenizer.json).
+#    GoogleTest, CLI11, nlohmann-json, SQLite, zlib, ICU (NFC for Qwen2's
+#    tokenizer.json) and SentencePiece (the reference binq's tokenizer.model reader
+#    is tested against; binq itself does not link it, see core/text/sentencepiece_model.h).
 #  * LibTorch from the official `torch` wheel on PyPI, pinned, into .venv/
 #    (torch 2.11.0: the version our GPU machines run; its wheel is built for CUDA 13.0).
 #    Set BINQ_SKIP_TORCH=1 to skip it when you use a standalone LibTorch (Torch_DIR).

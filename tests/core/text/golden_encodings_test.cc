@@ -29,11 +29,14 @@
 namespace binq::core {
 namespace {
 
-std::string FixtureDir(const std::string& name) { return std::string(BINQ_TEST_DATA_DIR) + "/" + name; }
+std::string FixtureDir(const std::string& name) {
+  return std::string(BINQ_TEST_DATA_DIR) + "/" + name;
+}
 
 std::vector<nlohmann::json> GoldenRows(const std::string& name) {
   std::vector<nlohmann::json> rows;
-  const std::string text = testing::ReadTextFile(FixtureDir(name) + "/golden.jsonl");
+  const std::string text =
+      testing::ReadTextFile(FixtureDir(name) + "/golden.jsonl");
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     rows.push_back(nlohmann::json::parse(line));
   }
@@ -41,8 +44,8 @@ std::vector<nlohmann::json> GoldenRows(const std::string& name) {
 }
 
 // Checks `field` of every row against `tokenizer`; the number of rows checked.
-int CheckField(const std::string& name, const Tokenizer& tokenizer, const std::string& field,
-               bool skip_special_text = false) {
+int CheckField(const std::string& name, const Tokenizer& tokenizer,
+               const std::string& field, bool skip_special_text = false) {
   int checked = 0;
   for (const nlohmann::json& row : GoldenRows(name)) {
     const std::string text = row["text"];
@@ -51,7 +54,8 @@ int CheckField(const std::string& name, const Tokenizer& tokenizer, const std::s
       if (field != "sentencepiece_ids") continue;
       expected_field = "ids";  // recorded only where it differs from ids
     }
-    if (skip_special_text && (text.find("<unk>") != std::string::npos || text.find("<s>") != std::string::npos ||
+    if (skip_special_text && (text.find("<unk>") != std::string::npos ||
+                              text.find("<s>") != std::string::npos ||
                               text.find("</s>") != std::string::npos)) {
       continue;
     }
@@ -77,14 +81,17 @@ void ExpectBos(const std::string& name, const Tokenizer& tokenizer) {
 }
 
 TEST(GoldenEncodings, SentencePieceLlamaSlow) {
-  EXPECT_EQ(ChooseTokenizer(FixtureDir("sentencepiece-llama")), TokenizerChoice::kSentencePiece);
-  BINQ_ASSERT_OK_AND_ASSIGN(auto tokenizer, LoadTokenizer(FixtureDir("sentencepiece-llama")));
+  EXPECT_EQ(ChooseTokenizer(FixtureDir("sentencepiece-llama")),
+            TokenizerChoice::kSentencePiece);
+  BINQ_ASSERT_OK_AND_ASSIGN(auto tokenizer,
+                            LoadTokenizer(FixtureDir("sentencepiece-llama")));
   ExpectBos("sentencepiece-llama", *tokenizer);
   EXPECT_EQ(CheckField("sentencepiece-llama", *tokenizer, "ids"), 42);
 }
 
 TEST(GoldenEncodings, SentencePieceLlamaFastTokenizerJson) {
-  BINQ_ASSERT_OK_AND_ASSIGN(auto tokenizer, LoadHfJsonTokenizer(FixtureDir("sentencepiece-llama")));
+  BINQ_ASSERT_OK_AND_ASSIGN(
+      auto tokenizer, LoadHfJsonTokenizer(FixtureDir("sentencepiece-llama")));
   ExpectBos("sentencepiece-llama", *tokenizer);
   EXPECT_EQ(CheckField("sentencepiece-llama", *tokenizer, "fast_ids"), 42);
 }
@@ -92,40 +99,50 @@ TEST(GoldenEncodings, SentencePieceLlamaFastTokenizerJson) {
 TEST(GoldenEncodings, SentencePieceLlamaLegacyIsPlainSentencePiece) {
   // A LLaMA-1 folder: the same files without the `legacy` key.
   const std::string dir = testing::MakeTempDir() + "/llama1";
-  ASSERT_EQ(std::system(("mkdir -p " + dir + " && cp " + FixtureDir("sentencepiece-llama") +
+  ASSERT_EQ(std::system(("mkdir -p " + dir + " && cp " +
+                         FixtureDir("sentencepiece-llama") +
                          "/tokenizer.model " + dir + "/")
                             .c_str()),
             0);
-  nlohmann::json config =
-      nlohmann::json::parse(testing::ReadTextFile(FixtureDir("sentencepiece-llama") + "/tokenizer_config.json"));
+  nlohmann::json config = nlohmann::json::parse(testing::ReadTextFile(
+      FixtureDir("sentencepiece-llama") + "/tokenizer_config.json"));
   config.erase("legacy");
   testing::WriteTextFile(dir + "/tokenizer_config.json", config.dump());
   BINQ_ASSERT_OK_AND_ASSIGN(auto tokenizer, LoadTokenizer(dir));
-  EXPECT_GT(CheckField("sentencepiece-llama", *tokenizer, "sentencepiece_ids", /*skip_special_text=*/true), 40);
+  EXPECT_GT(CheckField("sentencepiece-llama", *tokenizer, "sentencepiece_ids",
+                       /*skip_special_text=*/true),
+            40);
   // Special-token text: legacy gives every stretch between them a dummy prefix.
-  BINQ_ASSERT_OK_AND_ASSIGN(auto non_legacy, LoadTokenizer(FixtureDir("sentencepiece-llama")));
+  BINQ_ASSERT_OK_AND_ASSIGN(auto non_legacy,
+                            LoadTokenizer(FixtureDir("sentencepiece-llama")));
   auto legacy_ids = tokenizer->Encode("a <unk> b");
   auto new_ids = non_legacy->Encode("a <unk> b");
   ASSERT_TRUE(legacy_ids.ok() && new_ids.ok());
-  EXPECT_EQ(legacy_ids->size(), new_ids->size() + 1) << "legacy keeps a '▁' piece after <unk>";
+  EXPECT_EQ(legacy_ids->size(), new_ids->size() + 1)
+      << "legacy keeps a '▁' piece after <unk>";
 }
 
 TEST(GoldenEncodings, SentencePieceGemmaSlow) {
-  EXPECT_EQ(ChooseTokenizer(FixtureDir("sentencepiece-gemma")), TokenizerChoice::kSentencePiece);
-  BINQ_ASSERT_OK_AND_ASSIGN(auto tokenizer, LoadTokenizer(FixtureDir("sentencepiece-gemma")));
+  EXPECT_EQ(ChooseTokenizer(FixtureDir("sentencepiece-gemma")),
+            TokenizerChoice::kSentencePiece);
+  BINQ_ASSERT_OK_AND_ASSIGN(auto tokenizer,
+                            LoadTokenizer(FixtureDir("sentencepiece-gemma")));
   ExpectBos("sentencepiece-gemma", *tokenizer);
   EXPECT_EQ(CheckField("sentencepiece-gemma", *tokenizer, "ids"), 42);
 }
 
 TEST(GoldenEncodings, SentencePieceGemmaFastTokenizerJson) {
-  BINQ_ASSERT_OK_AND_ASSIGN(auto tokenizer, LoadHfJsonTokenizer(FixtureDir("sentencepiece-gemma")));
+  BINQ_ASSERT_OK_AND_ASSIGN(
+      auto tokenizer, LoadHfJsonTokenizer(FixtureDir("sentencepiece-gemma")));
   ExpectBos("sentencepiece-gemma", *tokenizer);
   EXPECT_EQ(CheckField("sentencepiece-gemma", *tokenizer, "fast_ids"), 42);
 }
 
 TEST(GoldenEncodings, ByteLevelLlama3) {
-  EXPECT_EQ(ChooseTokenizer(FixtureDir("bpe-llama3")), TokenizerChoice::kTokenizerJson);
-  BINQ_ASSERT_OK_AND_ASSIGN(auto tokenizer, LoadTokenizer(FixtureDir("bpe-llama3")));
+  EXPECT_EQ(ChooseTokenizer(FixtureDir("bpe-llama3")),
+            TokenizerChoice::kTokenizerJson);
+  BINQ_ASSERT_OK_AND_ASSIGN(auto tokenizer,
+                            LoadTokenizer(FixtureDir("bpe-llama3")));
   ExpectBos("bpe-llama3", *tokenizer);
   EXPECT_EQ(CheckField("bpe-llama3", *tokenizer, "ids"), 42);
   EXPECT_EQ(CheckField("bpe-llama3", *tokenizer, "fast_ids"), 42);
@@ -133,23 +150,28 @@ TEST(GoldenEncodings, ByteLevelLlama3) {
 
 TEST(GoldenEncodings, ByteLevelQwen2) {
   // Qwen2Tokenizer with vocab.json + merges.txt and tokenizer.json: the file.
-  EXPECT_EQ(ChooseTokenizer(FixtureDir("bpe-qwen2")), TokenizerChoice::kTokenizerJson);
-  BINQ_ASSERT_OK_AND_ASSIGN(auto tokenizer, LoadTokenizer(FixtureDir("bpe-qwen2")));
+  EXPECT_EQ(ChooseTokenizer(FixtureDir("bpe-qwen2")),
+            TokenizerChoice::kTokenizerJson);
+  BINQ_ASSERT_OK_AND_ASSIGN(auto tokenizer,
+                            LoadTokenizer(FixtureDir("bpe-qwen2")));
   ExpectBos("bpe-qwen2", *tokenizer);
   EXPECT_EQ(CheckField("bpe-qwen2", *tokenizer, "ids"), 42);
 }
 
 TEST(GoldenEncodings, DecodeGivesTheTextBack) {
-  for (const char* name : {"sentencepiece-llama", "sentencepiece-gemma", "bpe-llama3", "bpe-qwen2"}) {
+  for (const char* name : {"sentencepiece-llama", "sentencepiece-gemma",
+                           "bpe-llama3", "bpe-qwen2"}) {
     BINQ_ASSERT_OK_AND_ASSIGN(auto slow, LoadTokenizer(FixtureDir(name)));
     BINQ_ASSERT_OK_AND_ASSIGN(auto fast, LoadHfJsonTokenizer(FixtureDir(name)));
     const bool byte_level = absl::StartsWith(name, "bpe-");
     for (const nlohmann::json& row : GoldenRows(name)) {
       const std::string text = row["text"];
       // SentencePiece tokenizers read a literal "▁" as a space.
-      if (!byte_level && text.find("\xE2\x96\x81") != std::string::npos) continue;
+      if (!byte_level && text.find("\xE2\x96\x81") != std::string::npos)
+        continue;
       const bool starts_with_space = !text.empty() && text[0] == ' ';
-      for (const Tokenizer* t : {static_cast<const Tokenizer*>(slow.get()), static_cast<const Tokenizer*>(fast.get())}) {
+      for (const Tokenizer* t : {static_cast<const Tokenizer*>(slow.get()),
+                                 static_cast<const Tokenizer*>(fast.get())}) {
         auto ids = t->Encode(text);
         ASSERT_TRUE(ids.ok()) << ids.status();
         const std::string decoded = t->Decode(*ids);
@@ -158,7 +180,8 @@ TEST(GoldenEncodings, DecodeGivesTheTextBack) {
         if (starts_with_space && decoded.size() + 1 == text.size()) {
           EXPECT_EQ(" " + decoded, text) << name;
         } else {
-          EXPECT_EQ(decoded, text) << name << ": " << ::testing::PrintToString(text);
+          EXPECT_EQ(decoded, text)
+              << name << ": " << ::testing::PrintToString(text);
         }
       }
     }

@@ -21,24 +21,31 @@
 namespace binq::core {
 namespace {
 
-std::vector<nlohmann::json> ReferenceRows(const std::string& dir, std::string* skip_reason) {
+std::vector<nlohmann::json> ReferenceRows(const std::string& dir,
+                                          std::string* skip_reason) {
   const std::string python = BINQ_PYTHON;
   if (python.empty()) {
     *skip_reason = "no Python configured (BINQ_PYTHON)";
     return {};
   }
-  const testing::ProcessResult probe = testing::RunProcess({python, "-c", "import tokenizers, regex"});
+  const testing::ProcessResult probe =
+      testing::RunProcess({python, "-c", "import tokenizers, regex"});
   if (probe.exit_code != 0) {
-    *skip_reason = python + " lacks tokenizers or regex (tools/dev/install_deps.sh installs them): " + probe.err;
+    *skip_reason = python +
+                   " lacks tokenizers or regex (tools/dev/install_deps.sh "
+                   "installs them): " +
+                   probe.err;
     return {};
   }
   const std::string out = testing::MakeTempDir() + "/reference.jsonl";
   const testing::ProcessResult r = testing::RunProcess(
-      {python, std::string(BINQ_SOURCE_DIR) + "/tests/core/text/hf_json_crosscheck.py", "--tokenizer", dir, "--out",
-       out});
+      {python,
+       std::string(BINQ_SOURCE_DIR) + "/tests/core/text/hf_json_crosscheck.py",
+       "--tokenizer", dir, "--out", out});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   std::vector<nlohmann::json> rows;
-  for (absl::string_view line : absl::StrSplit(testing::ReadTextFile(out), '\n', absl::SkipEmpty())) {
+  for (absl::string_view line :
+       absl::StrSplit(testing::ReadTextFile(out), '\n', absl::SkipEmpty())) {
     rows.push_back(nlohmann::json::parse(line));
   }
   return rows;
@@ -55,12 +62,17 @@ void CrossCheck(const std::string& fixture) {
   for (const nlohmann::json& row : rows) {
     const std::string text = row["text"];
     const std::string shown = ::testing::PrintToString(text);
-    EXPECT_EQ(SplitLlama3Pretokens(text, 3), row["llama3"].get<std::vector<std::string>>()) << shown;
-    EXPECT_EQ(SplitLlama3Pretokens(text, 1), row["qwen2"].get<std::vector<std::string>>()) << shown;
+    EXPECT_EQ(SplitLlama3Pretokens(text, 3),
+              row["llama3"].get<std::vector<std::string>>())
+        << shown;
+    EXPECT_EQ(SplitLlama3Pretokens(text, 1),
+              row["qwen2"].get<std::vector<std::string>>())
+        << shown;
     if (row["set"] != "hf") continue;
     auto ids = tokenizer->EncodeForModel(text);
     ASSERT_TRUE(ids.ok()) << ids.status();
-    EXPECT_EQ(*ids, row["ids"].get<std::vector<int32_t>>()) << fixture << ": " << shown;
+    EXPECT_EQ(*ids, row["ids"].get<std::vector<int32_t>>())
+        << fixture << ": " << shown;
     ++checked;
   }
   EXPECT_EQ(checked, 400);
@@ -68,7 +80,9 @@ void CrossCheck(const std::string& fixture) {
 
 TEST(HfJsonCrossCheck, Llama3) { CrossCheck("bpe-llama3"); }
 TEST(HfJsonCrossCheck, Qwen2) { CrossCheck("bpe-qwen2"); }
-TEST(HfJsonCrossCheck, Llama2MetaspaceByteFallback) { CrossCheck("sentencepiece-llama"); }
+TEST(HfJsonCrossCheck, Llama2MetaspaceByteFallback) {
+  CrossCheck("sentencepiece-llama");
+}
 TEST(HfJsonCrossCheck, GemmaByteFallback) { CrossCheck("sentencepiece-gemma"); }
 
 }  // namespace

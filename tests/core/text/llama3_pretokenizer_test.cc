@@ -11,7 +11,9 @@ namespace {
 
 using ::testing::ElementsAre;
 
-std::vector<std::string> Llama3(absl::string_view text) { return SplitLlama3Pretokens(text, 3); }
+std::vector<std::string> Llama3(absl::string_view text) {
+  return SplitLlama3Pretokens(text, 3);
+}
 
 TEST(Llama3Pretokenizer, ContractionsIgnoreCase) {
   EXPECT_THAT(Llama3("I'M they've"), ElementsAre("I", "'M", " they", "'ve"));
@@ -25,14 +27,16 @@ TEST(Llama3Pretokenizer, ContractionsIgnoreCase) {
 TEST(Llama3Pretokenizer, OneNonLetterBeforeLetters) {
   EXPECT_THAT(Llama3("\"double\""), ElementsAre("\"double", "\""));
   EXPECT_THAT(Llama3("\t\tx"), ElementsAre("\t", "\tx"));
-  EXPECT_THAT(Llama3(" \xC2\xA0x"), ElementsAre(" ", "\xC2\xA0x"));  // NBSP is not \r or \n
-  EXPECT_THAT(Llama3("\nx"), ElementsAre("\n", "x"));                 // but a newline is
-  EXPECT_THAT(Llama3("7x"), ElementsAre("7", "x"));                   // and a digit is
+  EXPECT_THAT(Llama3(" \xC2\xA0x"),
+              ElementsAre(" ", "\xC2\xA0x"));          // NBSP is not \r or \n
+  EXPECT_THAT(Llama3("\nx"), ElementsAre("\n", "x"));  // but a newline is
+  EXPECT_THAT(Llama3("7x"), ElementsAre("7", "x"));    // and a digit is
 }
 
 TEST(Llama3Pretokenizer, DigitGroups) {
   EXPECT_THAT(Llama3("12345"), ElementsAre("123", "45"));
-  EXPECT_THAT(SplitLlama3Pretokens("12345", 1), ElementsAre("1", "2", "3", "4", "5"));
+  EXPECT_THAT(SplitLlama3Pretokens("12345", 1),
+              ElementsAre("1", "2", "3", "4", "5"));
   EXPECT_THAT(Llama3("3.14"), ElementsAre("3", ".", "14"));
 }
 
@@ -42,11 +46,14 @@ TEST(Llama3Pretokenizer, PunctuationTakesTrailingNewlines) {
 }
 
 TEST(Llama3Pretokenizer, WhitespaceRules) {
-  EXPECT_THAT(Llama3("x  \ny"), ElementsAre("x", "  \n", "y"));           // up to the last newline
+  EXPECT_THAT(Llama3("x  \ny"),
+              ElementsAre("x", "  \n", "y"));  // up to the last newline
   EXPECT_THAT(Llama3("  \n  x"), ElementsAre("  \n", " ", " x"));
   EXPECT_THAT(Llama3("a\r\n\r\nb"), ElementsAre("a", "\r\n\r\n", "b"));
-  EXPECT_THAT(Llama3("a  b"), ElementsAre("a", " ", " b"));               // \s+(?!\S) gives one back
-  EXPECT_THAT(Llama3("end  "), ElementsAre("end", "  "));                 // at the end it keeps all
+  EXPECT_THAT(Llama3("a  b"),
+              ElementsAre("a", " ", " b"));  // \s+(?!\S) gives one back
+  EXPECT_THAT(Llama3("end  "),
+              ElementsAre("end", "  "));  // at the end it keeps all
   EXPECT_THAT(Llama3(" "), ElementsAre(" "));
   EXPECT_TRUE(Llama3("").empty());
 }
