@@ -12,6 +12,7 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "core/text/json_file.h"
 #include "core/text/tokenizer_loader.h"
 
@@ -63,7 +64,8 @@ int main(int argc, char** argv) {
                                 : std::string(binq::core::TokenizerChoiceName(
                                       binq::core::ChooseTokenizer(dir)));
   std::cout << absl::StrFormat(
-      "kind=%s bytes=%d ids=%d cold_s=%.4f warm_s=%.4f same=%d\n", kind,
+      "kind=%s bytes=%d ids=%d cold_s=%.4f warm_s=%.4f same=%d\n",
+      absl::StrReplaceAll(kind, {{" ", "_"}}),
       text->size(), ids->size(), cold, warm, again.ok() && *again == *ids);
   return 0;
 }

@@ -77,7 +77,7 @@ def main():
             r = run_binq(args.binary, folder, path, use_json)
             same = ""
             if use_json or name.startswith("bpe"):
-                same = " (ids equal)" if int(r["ids"]) == len(lib_ids) else " (id count differs)"
+                same = " (same id count)" if int(r["ids"]) == len(lib_ids) else " (id count differs)"
             print(f"| {name} | {r['kind']}{same} | {float(r['cold_s']):.3f} | {float(r['warm_s']):.3f} | "
                   f"{best:.3f} | {best / float(r['cold_s']):.2f} |")
     os.unlink(path)
