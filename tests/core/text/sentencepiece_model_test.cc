@@ -156,5 +156,25 @@ TEST(SentencePieceModel, MalformedBytesAreRefused) {
                        HasSubstr("model_type 1 is not supported")));
 }
 
+// Corrupted models are refused or load and encode without crashing (the
+// bytes come from a model folder, so from anyone).
+TEST(SentencePieceModel, CorruptedBytesDoNotCrash) {
+  const std::string bytes = testing::ReadTextFile(Fixture("sentencepiece-gemma") + "/tokenizer.model");
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<size_t> position(0, bytes.size() - 1);
+  std::uniform_int_distribution<int> value(0, 255);
+  int loaded = 0;
+  for (int round = 0; round < 300; ++round) {
+    std::string mutated = bytes;
+    for (int k = 0; k < 4; ++k) mutated[position(rng)] = static_cast<char>(value(rng));
+    auto model = SentencePieceModel::Load(mutated, false);
+    if (!model.ok()) continue;
+    ++loaded;
+    const std::vector<int> ids = (*model)->Encode("Hello  world\n\n\tcafé 🙂 <start_of_turn>");
+    for (const int id : ids) EXPECT_TRUE(id >= 0 && id < (*model)->size());
+  }
+  EXPECT_GT(loaded, 0);
+}
+
 }  // namespace
 }  // namespace binq::core::sp_internal
