@@ -7,11 +7,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
+#include <vector>
 
 #include "core/text/hf_normalizer.h"
 #include "nlohmann/json.hpp"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/tokenizer_dirs.h"
 
 namespace binq::core {
 namespace {
@@ -261,6 +264,37 @@ TEST(HfJsonTokenizer, BadFilesAreNamed) {
       auto t, HfJsonTokenizer::FromContents(File(CharModel()).dump(), {}));
   EXPECT_THAT(t->Encode("a\xFF"), StatusIs(absl::StatusCode::kInvalidArgument,
                                            HasSubstr("byte offset 1")));
+}
+
+// Any field of a real tokenizer.json (the LLaMA-3 and Gemma fixtures) with a
+// value of another type is refused with a status or loads and encodes; no
+// exception escapes and nothing crashes.
+TEST(HfJsonTokenizer, EveryFieldWithAnotherTypeIsHandled) {
+  std::mt19937 rng(11);
+  const std::vector<json> replacements = {nullptr, 7, -1, 1e30, "x", "", true, json::array(), json::object(),
+                                          json::array({"a", "b"})};
+  for (const char* fixture : {"bpe-llama3", "sentencepiece-gemma"}) {
+    const json original = json::parse(
+        testing::ReadTextFile(std::string(BINQ_TEST_DATA_DIR) + "/" + fixture + "/tokenizer.json"));
+    const json flat = original.flatten();
+    std::vector<std::string> paths;
+    for (const auto& [path, value] : flat.items()) {
+      // Every structural field, and a sample of the vocabulary and merges.
+      if ((path.rfind("/model/vocab/", 0) != 0 && path.rfind("/model/merges/", 0) != 0) || rng() % 200 == 0) {
+        paths.push_back(path);
+      }
+    }
+    for (const std::string& path : paths) {
+      json mutated = original;
+      mutated[json::json_pointer(path)] = replacements[rng() % replacements.size()];
+      auto t = HfJsonTokenizer::FromContents(mutated.dump(), {}, "t.json");
+      if (!t.ok()) {
+        EXPECT_THAT(t.status().message(), HasSubstr("t.json")) << path;
+        continue;
+      }
+      EXPECT_TRUE((*t)->Encode("Hello  world\n\n<|begin_of_text|> caf\xC3\xA9 <bos>").ok()) << path;
+    }
+  }
 }
 
 }  // namespace
