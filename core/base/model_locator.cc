@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "core/base/hf_folder_layout.h"
 #include "core/base/path_util.h"
 
 namespace binq {
@@ -28,23 +29,26 @@ absl::StatusOr<ModelLocation> WithConfig(ModelLocation location) {
 
 absl::Status CheckModelFiles(const ModelLocation& location) {
   bool has_weights = false;
-  for (const char* name : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
-                           "pytorch_model.bin.index.json"}) {
-    has_weights = has_weights || IsRegularFile(JoinPath(location.dir, name));
-  }
+  for (const char* name : kHfWeightFiles) has_weights = has_weights || IsRegularFile(JoinPath(location.dir, name));
   if (!has_weights) {
     return absl::NotFoundError(absl::StrCat(
         "model: ", location.dir,
         " has no weights (model.safetensors, pytorch_model.bin, or a sharded index of either)"));
   }
-  for (const char* name : {"vocab.json", "merges.txt"}) {
-    if (!IsRegularFile(JoinPath(location.dir, name))) {
-      return absl::NotFoundError(absl::StrCat("model: ", location.dir, " has no ", name,
-                                              " (binq reads byte-level BPE tokenizers: vocab.json "
-                                              "and merges.txt beside config.json)"));
+  if (!PresentTokenizerFileSets(location.dir).empty()) return absl::OkStatus();
+  constexpr char kForms[] = "tokenizer.model, tokenizer.json, or vocab.json + merges.txt";
+  // Half a set is named: the other half is what is missing.
+  for (const HfTokenizerFileSet& set : kHfTokenizerFileSets) {
+    if (set.files[1] == nullptr) continue;
+    for (int k = 0; k < 2; ++k) {
+      if (IsRegularFile(JoinPath(location.dir, set.files[k]))) {
+        return absl::NotFoundError(absl::StrCat("model: ", location.dir, " has no ", set.files[1 - k],
+                                                " beside its ", set.files[k], " (a tokenizer is ", kForms, ")"));
+      }
     }
   }
-  return absl::OkStatus();
+  return absl::NotFoundError(absl::StrCat("model: ", location.dir, " has no tokenizer files (", kForms,
+                                          " beside config.json)"));
 }
 
 std::string DefaultHubCacheDir() {

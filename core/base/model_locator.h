@@ -37,10 +37,11 @@ std::string DefaultHubCacheDir();
 [[nodiscard]] absl::StatusOr<ModelLocation> LocateModel(absl::string_view ref);
 
 // The files a run will read are there (names only, nothing is parsed): the
-// weights (model.safetensors, pytorch_model.bin or their sharded index) and a
-// byte-level BPE tokenizer (vocab.json and merges.txt). NOT_FOUND naming the
-// folder and what is missing: the daemon's pre-flight check, so that a job
-// does not fail only once it reaches a worker.
+// weights (model.safetensors, pytorch_model.bin or their sharded index) and
+// one complete tokenizer set (tokenizer.model, tokenizer.json, or vocab.json
+// + merges.txt; the table in hf_folder_layout.h). NOT_FOUND naming the folder
+// and what is missing: the daemon's pre-flight check, so that a job does not
+// fail only once it reaches a worker.
 [[nodiscard]] absl::Status CheckModelFiles(const ModelLocation& location);
 
 }  // namespace binq

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/base/hf_folder_layout.h"
 #include "core/base/status_macros.h"
 #include "core/io/posix_file.h"
 #include "nlohmann/json.hpp"
@@ -16,10 +17,10 @@ namespace {
 
 using Json = nlohmann::json;
 
-constexpr char kSafetensorsIndex[] = "model.safetensors.index.json";
-constexpr char kSafetensorsSingle[] = "model.safetensors";
-constexpr char kTorchIndex[] = "pytorch_model.bin.index.json";
-constexpr char kTorchSingle[] = "pytorch_model.bin";
+constexpr const char* kSafetensorsIndex = kHfSafetensorsIndex;
+constexpr const char* kSafetensorsSingle = kHfSafetensorsSingle;
+constexpr const char* kTorchIndex = kHfTorchIndex;
+constexpr const char* kTorchSingle = kHfTorchSingle;
 // Indexes are a few hundred KB even for 100B-parameter models.
 constexpr uint64_t kMaxIndexBytes = 64ull << 20;
 

@@ -32,6 +32,7 @@
 #include "absl/strings/string_view.h"
 #include "core/io/dtype.h"
 #include "core/io/posix_file.h"
+#include "core/base/hf_folder_layout.h"
 #include "core/io/safetensors.h"
 
 namespace binq::core {
@@ -44,17 +45,9 @@ struct CheckpointTensorSpec {
 };
 
 // The files copied from CheckpointWriterOptions::side_files_from when
-// present there (symbolic links, as in the hub cache, are followed).
-inline constexpr const char* kCheckpointSideFiles[] = {
-    "config.json",
-    "generation_config.json",
-    "vocab.json",
-    "merges.txt",
-    "tokenizer.json",
-    "tokenizer_config.json",
-    "special_tokens_map.json",
-    "added_tokens.json",
-    "tokenizer.model"};
+// present there (symbolic links, as in the hub cache, are followed): the
+// config and every tokenizer file of the folder-layout table.
+inline constexpr const auto& kCheckpointSideFiles = kHfSideFiles;
 
 struct CheckpointWriterOptions {
   // Tensor bytes per shard before a new one starts (transformers 4's

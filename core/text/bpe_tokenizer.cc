@@ -12,6 +12,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "core/base/status_macros.h"
+#include "core/text/bpe_merge.h"
+#include "core/text/json_file.h"
 #include "core/text/gpt2_pretokenizer.h"
 #include "core/text/utf8.h"
 #include "nlohmann/json.hpp"
@@ -62,16 +64,6 @@ std::string TokenToBytes(absl::string_view token) {
   return out;
 }
 
-// Two adjacent symbols (at byte positions left and right) that a merge rule
-// joins into `result`; stale once either symbol has changed.
-struct MergeCandidate {
-  int32_t rank, left, right, left_sym, right_sym, result;
-};
-
-uint64_t PairKey(int32_t left, int32_t right) {
-  return (static_cast<uint64_t>(static_cast<uint32_t>(left)) << 32) | static_cast<uint32_t>(right);
-}
-
 }  // namespace
 
 const std::array<std::string, 256>& ByteToUnicode() {
@@ -105,12 +97,8 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromContents(absl::s
   std::unique_ptr<BpeTokenizer> t(new BpeTokenizer());
 
   // vocab.json: {"token": id, ...}.
-  nlohmann::json vocab;
-  try {
-    vocab = nlohmann::json::parse(vocab_json.begin(), vocab_json.end());
-  } catch (const nlohmann::json::exception& e) {
-    return absl::DataLossError(absl::StrCat(vocab_name, ": not valid JSON: ", e.what()));
-  }
+  // Depth-checked first: a deeply nested value must not reach dump() below.
+  BINQ_ASSIGN_OR_RETURN(const nlohmann::json vocab, ParseJsonText(vocab_json, vocab_name));
   if (!vocab.is_object() || vocab.empty()) {
     return absl::DataLossError(absl::StrCat(vocab_name, ": expected a non-empty object token → id"));
   }
@@ -118,7 +106,7 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromContents(absl::s
   t->vocab_.reserve(vocab.size());
   for (const auto& [token, value] : vocab.items()) {
     if (!value.is_number_integer() || value.get<int64_t>() < 0 || value.get<int64_t>() > INT32_MAX) {
-      return absl::DataLossError(absl::StrCat(vocab_name, ": token '", token, "' has id ", value.dump(),
+      return absl::DataLossError(absl::StrCat(vocab_name, ": token '", token, "' has id ", ShortJson(value),
                                               ", expected an integer in [0, 2^31)"));
     }
     const auto id = static_cast<int32_t>(value.get<int64_t>());
@@ -186,7 +174,7 @@ absl::StatusOr<std::unique_ptr<BpeTokenizer>> BpeTokenizer::FromContents(absl::s
       return absl::DataLossError(absl::StrCat(merges_name, ":", line_number, ": '", line, "' makes '",
                                               parts[0], parts[1], "', which is not in ", vocab_name));
     }
-    t->merges_[PairKey(left->second, right->second)] = Merge{this_rank, result->second};
+    t->merges_[BpePairKey(left->second, right->second)] = BpeMergeRule{this_rank, result->second};
   }
 
   for (const AddedToken& token : added_tokens) {
@@ -283,58 +271,14 @@ void BpeTokenizer::EncodePiece(absl::string_view piece, PieceCache* fresh, std::
 }
 
 void BpeTokenizer::MergePiece(absl::string_view piece, std::vector<int32_t>* ids) const {
-  // Symbols in a linked list over the byte positions; a merge keeps the left
-  // position. Candidate pairs wait in a heap ordered by (rank, position).
-  // Merges go in rounds, like HF's loop: the lowest rank present is merged
-  // at every occurrence, left to right, before any pair the round creates is
-  // considered. (A round cannot create its own pair: the merged symbol is
-  // longer than either part.) Stale candidates are skipped when popped.
-  const int n = static_cast<int>(piece.size());
-  // Scratch reused across calls on this thread (misses are frequent on text
-  // with many distinct words).
-  thread_local std::vector<int32_t> sym, next, prev;
-  sym.resize(n);
-  next.resize(n);
-  prev.resize(n);
-  for (int i = 0; i < n; ++i) {
-    sym[i] = byte_ids_[static_cast<unsigned char>(piece[i])];
-    prev[i] = i - 1;
-    next[i] = i + 1 < n ? i + 1 : -1;
-  }
-  // A min-heap on (rank, left) kept with std::push_heap/pop_heap in a
-  // reused vector.
-  thread_local std::vector<MergeCandidate> heap, round;
-  heap.clear();
-  const auto later = [](const MergeCandidate& a, const MergeCandidate& b) {
-    return a.rank != b.rank ? a.rank > b.rank : a.left > b.left;
-  };
-  auto consider = [&](int32_t left, int32_t right) {
-    auto it = merges_.find(PairKey(sym[left], sym[right]));
-    if (it == merges_.end()) return;
-    heap.push_back({it->second.rank, left, right, sym[left], sym[right], it->second.result});
-    std::push_heap(heap.begin(), heap.end(), later);
-  };
-  for (int i = 0; i + 1 < n; ++i) consider(i, i + 1);
-
-  while (!heap.empty()) {
-    round.clear();
-    const int32_t rank = heap.front().rank;
-    while (!heap.empty() && heap.front().rank == rank) {
-      std::pop_heap(heap.begin(), heap.end(), later);
-      round.push_back(heap.back());
-      heap.pop_back();
-    }
-    for (const MergeCandidate& m : round) {
-      if (sym[m.left] != m.left_sym || next[m.left] != m.right || sym[m.right] != m.right_sym) continue;
-      sym[m.left] = m.result;
-      sym[m.right] = -1;
-      next[m.left] = next[m.right];
-      if (next[m.right] >= 0) prev[next[m.right]] = m.left;
-      if (prev[m.left] >= 0) consider(prev[m.left], m.left);
-      if (next[m.left] >= 0) consider(m.left, next[m.left]);
-    }
-  }
-  for (int i = 0; i >= 0; i = next[i]) ids->push_back(sym[i]);
+  // Merges in rounds, like the slow tokenizer (bpe_merge.h). Scratch reused
+  // across calls on this thread (misses are frequent on text with many
+  // distinct words).
+  thread_local std::vector<int32_t> symbols;
+  symbols.resize(piece.size());
+  for (size_t i = 0; i < piece.size(); ++i) symbols[i] = byte_ids_[static_cast<unsigned char>(piece[i])];
+  MergeBpeSymbols(merges_, BpeMergeOrder::kRounds, &symbols);
+  ids->insert(ids->end(), symbols.begin(), symbols.end());
 }
 
 std::string BpeTokenizer::Decode(absl::Span<const int32_t> ids) const {

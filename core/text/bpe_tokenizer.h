@@ -26,6 +26,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "core/text/bpe_merge.h"
 #include "core/text/tokenizer.h"
 
 namespace binq::core {
@@ -95,11 +96,6 @@ class BpeTokenizer final : public Tokenizer {
   void ClearCache() const;
 
  private:
-  struct Merge {
-    int32_t rank;
-    int32_t result;
-  };
-
   // Piece → ids; most pieces are one to three tokens.
   using PieceCache = absl::flat_hash_map<std::string, absl::InlinedVector<int32_t, 4>>;
 
@@ -116,7 +112,7 @@ class BpeTokenizer final : public Tokenizer {
   int32_t bos_id_ = -1;
   bool add_bos_ = false;
   absl::flat_hash_map<std::string, int32_t> vocab_;  // byte-mapped token → id
-  absl::flat_hash_map<uint64_t, Merge> merges_;      // (left id << 32 | right id) → merge
+  BpeMergeTable merges_;                             // (left id, right id) → merge
   std::array<int32_t, 256> byte_ids_{};              // id of each single byte
   std::vector<std::string> token_bytes_;             // id → raw bytes (added: content)
   std::vector<bool> known_id_;                       // id → in vocab or added

@@ -1,7 +1,9 @@
 // Tokenizer: text → token ids, as the model's own (slow) Hugging Face
 // tokenizer does it. Implementations: byte-level BPE (GPT-2, OPT;
-// bpe_tokenizer.h, made by LoadTokenizer in tokenizer_loader.h). No LibTorch
-// here. Implementations are thread-safe.
+// bpe_tokenizer.h), SentencePiece (LLaMA-1/2, Gemma;
+// sentencepiece_tokenizer.h), tokenizer.json BPE (LLaMA-3, Qwen2/3;
+// hf_json_tokenizer.h); LoadTokenizer in tokenizer_loader.h picks one. No
+// LibTorch here. Implementations are thread-safe.
 #ifndef BINQ_CORE_TEXT_TOKENIZER_H_
 #define BINQ_CORE_TEXT_TOKENIZER_H_
 
@@ -26,7 +28,8 @@ class Tokenizer {
   [[nodiscard]] virtual absl::StatusOr<std::vector<int32_t>> Encode(absl::string_view text) const = 0;
 
   // What the references feed the model: Encode(text) with BOS prepended when
-  // the model's tokenizer adds it (OPT: `</s>`, id 2; ALGORITHMS.md §8.2).
+  // the model's tokenizer adds it (OPT: `</s>`, id 2; LLaMA `<s>` 1; Gemma
+  // `<bos>`; LLaMA-3 `<|begin_of_text|>`; Qwen2 none; ALGORITHMS.md §8.2).
   [[nodiscard]] absl::StatusOr<std::vector<int32_t>> EncodeForModel(absl::string_view text) const {
     auto ids = Encode(text);
     if (!ids.ok() || !adds_bos()) return ids;

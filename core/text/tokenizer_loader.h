@@ -1,41 +1,54 @@
 // Loads the tokenizer of a Hugging Face checkpoint directory the way the
-// slow tokenizer of transformers (`AutoTokenizer.from_pretrained(dir,
-// use_fast=False)`, GPT2Tokenizer) sets it up — the tokenizer the reference
-// evaluations use (ALGORITHMS.md §8.2).
+// reference evaluations get it (`AutoTokenizer.from_pretrained(dir,
+// use_fast=False)`, ALGORITHMS.md §8.2), choosing by the files present.
 //
-// Files read from `model_dir`:
-//   vocab.json, merges.txt   required (byte-level BPE);
-//   tokenizer_config.json    optional: special tokens, add_bos_token,
-//                            added_tokens_decoder, tokenizer_class;
-//   special_tokens_map.json  optional: overrides the special tokens of
-//                            tokenizer_config.json;
-//   added_tokens.json        optional: extra tokens {content: id};
-//                            these two only when tokenizer_config.json has no
-//                            added_tokens_decoder (older saves), as in
-//                            transformers (4.34 and later);
-//   config.json              optional: model_type.
-// tokenizer.json is not read: the slow tokenizer ignores it too.
+// Which tokenizer (ChooseTokenizer), in this order:
+//  1. SentencePiece `tokenizer.model` when tokenizer_config.json's
+//     tokenizer_class is a Llama or Gemma tokenizer (slow or Fast: with
+//     use_fast=False transformers loads the slow one, which reads
+//     tokenizer.model), or when there is no class and no other tokenizer file;
+//  2. byte-level BPE `vocab.json` + `merges.txt` (GPT-2, OPT) when the class
+//     is GPT2Tokenizer[Fast] or absent;
+//  3. `tokenizer.json` otherwise (LLaMA-3: only this file; Qwen2/3, whose
+//     slow tokenizer gives the same ids as the file).
+// (LLaMA-2 folders carry tokenizer.model and tokenizer.json; the two differ
+// on texts starting with a space, and the references use the slow one: 1.)
 //
-// Special tokens: bos/eos/unk default to "<|endoftext|>" (GPT2Tokenizer's
-// defaults) unless the files name others (or null); with pad/sep/cls/mask and
-// additional_special_tokens they and every added token are matched verbatim
-// in the text. A special token that is neither in vocab.json nor an added
-// token gets the next free id, in transformers' order (bos, eos, unk, sep,
-// pad, cls, mask, additional).
+// Side files read (each optional): tokenizer_config.json (tokenizer_class,
+// special tokens, add_bos_token, legacy, add_prefix_space,
+// added_tokens_decoder), special_tokens_map.json and added_tokens.json (only
+// when tokenizer_config.json has no added_tokens_decoder: saves before
+// transformers 4.34, as transformers reads them), config.json (model_type).
 //
-// BOS rule (whether EncodeForModel prepends BOS): tokenizer_config.json's
-// `add_bos_token` when it has one — GPT2Tokenizer's own switch, true in every
-// facebook/opt-* checkpoint, absent for gpt2 (so false); without it, true
-// exactly when config.json's model_type is "opt". (transformers would say
-// false for an OPT directory lacking the key; OPT was trained with `</s>`
-// first and a tokenizer saved by transformers 5 drops the key, so binq
-// follows the model there.) The BOS token is the `bos_token` (OPT: `</s>`,
-// id 2; GPT-2: `<|endoftext|>`, 50256).
+// Byte-level BPE (LoadBpeTokenizer, GPT2Tokenizer): special tokens bos/eos/
+// unk default to "<|endoftext|>" unless the files name others (or null);
+// with pad/sep/cls/mask and additional_special_tokens they and every added
+// token are matched verbatim in the text; one that is neither in vocab.json
+// nor an added token gets the next free id, in transformers' order (bos,
+// eos, unk, sep, pad, cls, mask, additional). BOS rule: `add_bos_token` when
+// present — true in every facebook/opt-* checkpoint, absent for gpt2 (so
+// false); without it, true exactly when config.json's model_type is "opt"
+// (transformers would say false for an OPT directory lacking the key; OPT was
+// trained with `</s>` first and a tokenizer saved by transformers 5 drops the
+// key, so binq follows the model there). BOS is `bos_token`.
 //
-// Not supported (UNIMPLEMENTED, naming the file and field): a tokenizer_class
-// other than GPT2Tokenizer/GPT2TokenizerFast, add_eos_token or
-// add_prefix_space true, added tokens with lstrip/rstrip/single_word; a
-// SentencePiece tokenizer.model without vocab.json.
+// SentencePiece (LoadSentencePieceTokenizer; sentencepiece_tokenizer.h):
+// LlamaTokenizer — `legacy` (default true) picks kPlain or kLlamaNonLegacy,
+// `add_prefix_space` (default true); GemmaTokenizer — kPlain. Special tokens
+// default to <s> </s> <unk> (Llama) or <bos> <eos> <unk> <pad> (Gemma). BOS
+// rule: `add_bos_token`, default true (both classes).
+//
+// tokenizer.json (LoadHfJsonTokenizer; hf_json_tokenizer.h): the file's
+// added tokens, normalizer, pre-tokenizer and BPE model. BOS rule: the
+// post-processor's template; for Llama/Gemma classes tokenizer_config.json's
+// `add_bos_token`, when present, overrides it (as those fast tokenizers
+// rebuild their template from it).
+//
+// Refused (UNIMPLEMENTED, naming the file and field): add_eos_token true;
+// for byte-level BPE add_prefix_space true and a class other than
+// GPT2Tokenizer; added tokens with lstrip/rstrip/single_word in the side
+// files; SentencePiece sp_model_kwargs; tokenizer.json parts listed in
+// hf_json_tokenizer.h.
 #ifndef BINQ_CORE_TEXT_TOKENIZER_LOADER_H_
 #define BINQ_CORE_TEXT_TOKENIZER_LOADER_H_
 
@@ -43,18 +56,38 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/text/bpe_tokenizer.h"
+#include "core/text/hf_json_tokenizer.h"
+#include "core/text/sentencepiece_tokenizer.h"
 #include "core/text/tokenizer.h"
 
 namespace binq::core {
 
-// NOT_FOUND naming the path for a missing directory or vocab.json/merges.txt;
-// DATA_LOSS naming the file for malformed JSON or BPE files; UNIMPLEMENTED as
-// above. The result is thread-safe (BpeTokenizer).
-[[nodiscard]] absl::StatusOr<std::unique_ptr<BpeTokenizer>> LoadBpeTokenizer(const std::string& model_dir);
+enum class TokenizerChoice {
+  kSentencePiece,
+  kByteLevelBpeFiles,
+  kTokenizerJson,
+  kNone
+};
 
-// The same behind the Tokenizer interface (later: SentencePiece for LLaMA).
-[[nodiscard]] absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(const std::string& model_dir);
+// Which tokenizer LoadTokenizer builds for `model_dir` (the order above).
+TokenizerChoice ChooseTokenizer(const std::string& model_dir);
+absl::string_view TokenizerChoiceName(TokenizerChoice choice);
+
+// The tokenizer ChooseTokenizer picks. NOT_FOUND naming the directory (or a
+// missing file) when there is none; DATA_LOSS naming the file for malformed
+// content; UNIMPLEMENTED as above. The result is thread-safe.
+[[nodiscard]] absl::StatusOr<std::unique_ptr<Tokenizer>> LoadTokenizer(
+    const std::string& model_dir);
+
+// Each kind directly (errors as above; NOT_FOUND for its missing file).
+[[nodiscard]] absl::StatusOr<std::unique_ptr<BpeTokenizer>> LoadBpeTokenizer(
+    const std::string& model_dir);
+[[nodiscard]] absl::StatusOr<std::unique_ptr<SentencePieceTokenizer>>
+LoadSentencePieceTokenizer(const std::string& model_dir);
+[[nodiscard]] absl::StatusOr<std::unique_ptr<HfJsonTokenizer>>
+LoadHfJsonTokenizer(const std::string& model_dir);
 
 }  // namespace binq::core
 

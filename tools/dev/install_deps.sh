@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything binq needs on Debian 12; safe to run again (each step is
 # skipped when already satisfied).
-#  * Debian packages: compilers (clang for the thread-safety check), CMake/Ninja, gRPC/protobuf, abseil, spdlog, fmt,
-#    GoogleTest, CLI11, nlohmann-json, SQLite, zlib.
+#  * Debian packages: compilers (clang for the thread-safety check), CMake/Ninja,
+#    gRPC/protobuf, abseil, spdlog, fmt, GoogleTest, CLI11, nlohmann-json, SQLite,
+#    zlib, SentencePiece (LLaMA/Gemma tokenizer.model, reference in a test) and ICU
+#    (NFC for Qwen2's tokenizer.json).
 #  * LibTorch from the official `torch` wheel on PyPI, pinned, into .venv/
 #    (torch 2.11.0: the version our GPU machines run; its wheel is built for CUDA 13.0).
 #    Set BINQ_SKIP_TORCH=1 to skip it when you use a standalone LibTorch (Torch_DIR).
@@ -20,6 +22,7 @@ DEB_PACKAGES=(
   libabsl-dev libspdlog-dev libfmt-dev libgtest-dev libgmock-dev
   libcli11-dev nlohmann-json3-dev libsqlite3-dev sqlite3
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc libyaml-cpp-dev zlib1g-dev
+  libsentencepiece-dev libicu-dev
 )
 
 missing=()

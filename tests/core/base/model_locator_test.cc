@@ -1,11 +1,14 @@
 #include "core/base/model_locator.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/base/hf_folder_layout.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/subprocess.h"
 
@@ -15,6 +18,7 @@ namespace {
 namespace fs = std::filesystem;
 using ::binq::testing::StatusIs;
 using ::testing::AllOf;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 void Touch(const fs::path& p, const std::string& text = "{}") {
@@ -43,15 +47,51 @@ TEST(ModelLocatorTest, CheckModelFilesNamesWhatIsMissing) {
                               "pytorch_model.bin.index.json"}) {
     const fs::path other = dir / weights;  // each of the four is enough
     Touch(other);
-    EXPECT_THAT(CheckModelFiles(loc), StatusIs(absl::StatusCode::kNotFound, HasSubstr("has no vocab.json")))
+    EXPECT_THAT(CheckModelFiles(loc), StatusIs(absl::StatusCode::kNotFound,
+                                               HasSubstr("has no tokenizer files (tokenizer.model, "
+                                                         "tokenizer.json, or vocab.json + merges.txt")))
         << weights;
     fs::remove(other);
   }
   Touch(dir / "pytorch_model.bin");
   Touch(dir / "vocab.json");
-  EXPECT_THAT(CheckModelFiles(loc), StatusIs(absl::StatusCode::kNotFound, HasSubstr("has no merges.txt")));
+  EXPECT_THAT(CheckModelFiles(loc),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("has no merges.txt beside its vocab.json")));
+  fs::remove(dir / "vocab.json");
   Touch(dir / "merges.txt");
+  EXPECT_THAT(CheckModelFiles(loc),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("has no vocab.json beside its merges.txt")));
+  Touch(dir / "vocab.json");
   EXPECT_TRUE(CheckModelFiles(loc).ok());
+}
+
+// Each complete tokenizer set of the folder-layout table passes on its own:
+// a LLaMA-2 folder (tokenizer.model, no vocab.json), LLaMA-3 (tokenizer.json
+// only), GPT-2/OPT (vocab.json + merges.txt).
+TEST(ModelLocatorTest, AnyTokenizerSetOfTheLayoutTablePasses) {
+  for (const HfTokenizerFileSet& set : kHfTokenizerFileSets) {
+    const fs::path dir = testing::MakeTempDir();
+    const ModelLocation loc{dir.string(), "local", ""};
+    Touch(dir / "config.json");
+    Touch(dir / "model.safetensors");
+    for (const char* file : set.files) {
+      if (file != nullptr) Touch(dir / file);
+    }
+    EXPECT_TRUE(CheckModelFiles(loc).ok()) << set.name << ": " << CheckModelFiles(loc);
+    EXPECT_THAT(PresentTokenizerFileSets(dir.string()), ElementsAre(std::string(set.name)));
+  }
+}
+
+TEST(HfFolderLayoutTest, WriterCopiesEveryTokenizerFile) {
+  for (const HfTokenizerFileSet& set : kHfTokenizerFileSets) {
+    for (const char* file : set.files) {
+      if (file == nullptr) continue;
+      EXPECT_NE(std::find_if(std::begin(kHfSideFiles), std::end(kHfSideFiles),
+                             [&](const char* side) { return std::string(side) == file; }),
+                std::end(kHfSideFiles))
+          << file;
+    }
+  }
 }
 
 TEST(ModelLocatorTest, HubIdResolvesThroughRefsMain) {

@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <functional>
 #include <string>
 
 #include "nlohmann/json.hpp"
@@ -139,8 +141,17 @@ TEST_F(TokenizerLoaderTest, MissingThingsAreNamed) {
   std::remove((gpt2 + "/merges.txt").c_str());
   EXPECT_THAT(LoadTokenizer(gpt2),
               StatusIs(absl::StatusCode::kNotFound, HasSubstr(gpt2 + "/merges.txt: not found")));
+  // Without merges.txt, a tokenizer.model is the tokenizer (here not a real one).
   testing::WriteTextFile(gpt2 + "/tokenizer.model", "sentencepiece");
-  EXPECT_THAT(LoadTokenizer(gpt2), StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("SentencePiece")));
+  EXPECT_EQ(ChooseTokenizer(gpt2), TokenizerChoice::kSentencePiece);
+  EXPECT_THAT(LoadTokenizer(gpt2), StatusIs(absl::StatusCode::kDataLoss,
+                                            HasSubstr(gpt2 + "/tokenizer.model: not a SentencePiece model")));
+  EXPECT_THAT(LoadBpeTokenizer(gpt2), StatusIs(absl::StatusCode::kUnimplemented, HasSubstr("SentencePiece")));
+  std::remove((gpt2 + "/tokenizer.model").c_str());
+  std::remove((gpt2 + "/vocab.json").c_str());
+  EXPECT_THAT(LoadTokenizer(gpt2),
+              StatusIs(absl::StatusCode::kNotFound,
+                       HasSubstr(gpt2 + ": no tokenizer files (tokenizer.model, tokenizer.json, or vocab.json")));
 }
 
 TEST_F(TokenizerLoaderTest, MalformedOrUnsupportedConfigsAreNamed) {
@@ -176,6 +187,95 @@ TEST_F(TokenizerLoaderTest, MalformedOrUnsupportedConfigsAreNamed) {
   testing::WriteTextFile(opt + "/vocab.json", "[]");
   EXPECT_THAT(LoadTokenizer(opt),
               StatusIs(absl::StatusCode::kDataLoss, HasSubstr(opt + "/vocab.json: expected")));
+}
+
+// A copy of a LLaMA-family fixture folder (tests/data) that a test may change.
+std::string FixtureCopy(const std::string& name, const std::string& root) {
+  const std::string dir = root + "/" + name;
+  std::filesystem::copy(std::string(BINQ_TEST_DATA_DIR) + "/" + name, dir);
+  return dir;
+}
+
+void EditConfig(const std::string& dir, const std::function<void(nlohmann::json*)>& edit) {
+  nlohmann::json config = nlohmann::json::parse(testing::ReadTextFile(dir + "/tokenizer_config.json"));
+  edit(&config);
+  testing::WriteTextFile(dir + "/tokenizer_config.json", config.dump());
+}
+
+TEST_F(TokenizerLoaderTest, ChoiceFollowsTheFilesPresent) {
+  const std::string llama = FixtureCopy("sentencepiece-llama", root_);
+  EXPECT_EQ(ChooseTokenizer(llama), TokenizerChoice::kSentencePiece);
+  // The slow tokenizer keeps the space of " x" that the fast one drops.
+  BINQ_ASSERT_OK_AND_ASSIGN(auto slow, LoadTokenizer(llama));
+  std::remove((llama + "/tokenizer.model").c_str());
+  EXPECT_EQ(ChooseTokenizer(llama), TokenizerChoice::kTokenizerJson);
+  BINQ_ASSERT_OK_AND_ASSIGN(auto fast, LoadTokenizer(llama));
+  EXPECT_EQ(Ids(*slow, " x").size(), Ids(*fast, " x").size() + 1);
+  EXPECT_EQ(Ids(*slow, "x"), Ids(*fast, "x"));
+
+  const std::string qwen = FixtureCopy("bpe-qwen2", root_);
+  std::remove((qwen + "/tokenizer.json").c_str());  // Qwen2Tokenizer needs its regex and NFC
+  EXPECT_EQ(ChooseTokenizer(qwen), TokenizerChoice::kNone);
+  EXPECT_THAT(LoadTokenizer(qwen), StatusIs(absl::StatusCode::kUnimplemented,
+                                            HasSubstr("tokenizer_class 'Qwen2Tokenizer' is not supported with "
+                                                      "the files in " + qwen)));
+  EXPECT_EQ(ChooseTokenizer(OptDir()), TokenizerChoice::kByteLevelBpeFiles);
+  EXPECT_EQ(TokenizerChoiceName(TokenizerChoice::kSentencePiece), "SentencePiece tokenizer.model");
+}
+
+TEST_F(TokenizerLoaderTest, SentencePieceBosRuleAndRefusals) {
+  const std::string gemma = FixtureCopy("sentencepiece-gemma", root_);
+  BINQ_ASSERT_OK_AND_ASSIGN(auto with_bos, LoadTokenizer(gemma));
+  EXPECT_TRUE(with_bos->adds_bos());
+  EXPECT_EQ(with_bos->bos_id(), 2);  // <bos>
+  EditConfig(gemma, [](nlohmann::json* c) { (*c)["add_bos_token"] = false; });
+  BINQ_ASSERT_OK_AND_ASSIGN(auto without, LoadTokenizer(gemma));
+  EXPECT_FALSE(without->adds_bos());
+  EXPECT_EQ(Ids(*without, "Hello", true), Ids(*without, "Hello"));
+  const std::string config = gemma + "/tokenizer_config.json";
+  EditConfig(gemma, [](nlohmann::json* c) { (*c)["add_eos_token"] = true; });
+  EXPECT_THAT(LoadTokenizer(gemma), StatusIs(absl::StatusCode::kUnimplemented,
+                                             HasSubstr(config + ": add_eos_token=true is not supported")));
+  EditConfig(gemma, [](nlohmann::json* c) {
+    (*c)["add_eos_token"] = false;
+    (*c)["sp_model_kwargs"] = {{"enable_sampling", true}};
+  });
+  EXPECT_THAT(LoadTokenizer(gemma),
+              StatusIs(absl::StatusCode::kUnimplemented, HasSubstr(config + ": sp_model_kwargs")));
+  EditConfig(gemma, [](nlohmann::json* c) {
+    c->erase("sp_model_kwargs");
+    (*c)["tokenizer_class"] = "T5Tokenizer";
+  });
+  std::remove((gemma + "/tokenizer.json").c_str());
+  EXPECT_THAT(LoadTokenizer(gemma), StatusIs(absl::StatusCode::kUnimplemented,
+                                             HasSubstr("tokenizer_class 'T5Tokenizer' is not supported with "
+                                                       "tokenizer.model")));
+}
+
+TEST_F(TokenizerLoaderTest, TokenizerJsonBosFollowsAddBosTokenForLlama) {
+  const std::string llama = FixtureCopy("sentencepiece-llama", root_);
+  std::remove((llama + "/tokenizer.model").c_str());
+  EditConfig(llama, [](nlohmann::json* c) { (*c)["add_bos_token"] = false; });
+  BINQ_ASSERT_OK_AND_ASSIGN(auto t, LoadTokenizer(llama));
+  EXPECT_FALSE(t->adds_bos());
+  // LLaMA-3's class (PreTrainedTokenizerFast) keeps the template's BOS.
+  const std::string llama3 = FixtureCopy("bpe-llama3", root_);
+  EditConfig(llama3, [](nlohmann::json* c) { (*c)["add_bos_token"] = false; });
+  BINQ_ASSERT_OK_AND_ASSIGN(auto t3, LoadTokenizer(llama3));
+  EXPECT_TRUE(t3->adds_bos());
+  EXPECT_EQ(t3->bos_id(), 3000);
+}
+
+TEST_F(TokenizerLoaderTest, DeeplyNestedFilesAreRefusedNotCrashed) {
+  const std::string opt = OptDir();
+  const std::string deep = "{\"vocab_size\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  testing::WriteTextFile(opt + "/tokenizer_config.json", deep);
+  EXPECT_THAT(LoadTokenizer(opt), StatusIs(absl::StatusCode::kDataLoss,
+                                           HasSubstr(opt + "/tokenizer_config.json: JSON nested deeper than")));
+  std::remove((opt + "/tokenizer_config.json").c_str());
+  testing::WriteTextFile(opt + "/vocab.json", "{\"a\": " + std::string(100000, '[') + std::string(100000, ']') + "}");
+  EXPECT_THAT(LoadTokenizer(opt), StatusIs(absl::StatusCode::kDataLoss,
+                                           HasSubstr(opt + "/vocab.json: JSON nested deeper than")));
 }
 
 }  // namespace
