@@ -19,7 +19,7 @@ using at::indexing::Slice;
 
 absl::StatusOr<LayerResult> ResidualBinarizationTechnique::Quantize(
     const LayerProblem& problem, const QuantOptions& options) const {
-  BINQ_RETURN_IF_ERROR(ValidateOptions(options));
+  BINQ_RETURN_IF_ERROR(ValidateOptions(options, name()));
   return TorchCall(name(), [&]() -> absl::StatusOr<LayerResult> {
     BINQ_RETURN_IF_ERROR(CheckLayerProblem(problem, /*needs_hessian=*/true));
     const at::Device device = problem.weight.device();

@@ -19,7 +19,6 @@ namespace binq::core {
 
 class ResidualBinarizationTechnique : public Technique {
  public:
-  bool needs_hessian() const override { return true; }
   absl::StatusOr<LayerResult> Quantize(const LayerProblem& problem,
                                        const QuantOptions& options) const override;
 
