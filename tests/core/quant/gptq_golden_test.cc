@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "core/quant/calibration.h"
 #include "core/quant/minmax_quantizer.h"
 #include "tests/core/quant/golden_case.h"
@@ -117,7 +118,7 @@ TEST_P(GptqGoldenTest, EndToEndFromInputsWithinTolerance) {
   ASSERT_TRUE(out.layer.quantized.defined());
   const double max_diff = MaxAbsDiff(out.layer.quantized, golden_->Get("Wq"));
   EXPECT_LE(max_diff, 1e-5 * max_w_) << "max |Wq − ref| / max|W| = " << max_diff / max_w_;
-  RecordProperty("max_abs_diff_over_max_w", std::to_string(max_diff / max_w_));
+  RecordProperty("max_abs_diff_over_max_w", absl::StrCat(max_diff / max_w_));
   const double loss = golden_->Get("loss").item<double>();
   EXPECT_NEAR(out.layer.loss, loss, 1e-4 * loss);
   EXPECT_GT(out.layer.relative_output_error, 0);

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "core/quant/calibration.h"
 #include "tests/core/quant/golden_case.h"
 
@@ -118,7 +119,7 @@ TEST_P(PbllmGoldenTest, EndToEndFromInputsWithinTolerance) {
   ExpectParametersMatch(out);
   const double max_diff = MaxAbsDiff(out.layer.quantized, golden_->Get("Wq"));
   EXPECT_LE(max_diff, 1e-5 * max_w_) << "max |Wq − ref| / max|W| = " << max_diff / max_w_;
-  RecordProperty("max_abs_diff_over_max_w", std::to_string(max_diff / max_w_));
+  RecordProperty("max_abs_diff_over_max_w", absl::StrCat(max_diff / max_w_));
   const double loss = golden_->Get("loss").item<double>();
   EXPECT_NEAR(out.layer.loss, loss, 1e-4 * loss);
   // PB-LLM's bits: binarized weights at the low method's bits, the rest at high_bit.
