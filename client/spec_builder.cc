@@ -5,6 +5,7 @@
 #include <limits>
 
 #include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/reflection.h>
 #include <yaml-cpp/yaml.h>
 

@@ -55,6 +55,7 @@ void TechniqueFlags::AddTo(CLI::App* app, const std::string& group) {
       flag->option = app->add_flag(FlagNames(s), flag->on, help);
     } else {
       flag->option = app->add_option(FlagNames(s), flag->text, help);
+      flag->option->type_name(s.type == OptionType::kInt ? "INT" : s.type == OptionType::kDouble ? "FLOAT" : "ENUM");
     }
     flag->option->group(group);
     flags_.emplace(key, std::move(flag));

@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include <google/protobuf/descriptor.pb.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 

@@ -10,6 +10,7 @@
 #include "core/base/job_spec.h"
 #include "core/base/technique_catalog.h"
 #include "core/quant/calibration.h"
+#include "core/quant/own_options.h"
 #include "core/quant/technique.h"
 #include "tests/testing/status_matchers.h"
 
@@ -112,6 +113,19 @@ TEST(MakeQuantOptionsTest, DefaultsAreBitIdenticalToQuantOptionsDefaults) {
     ASSERT_TRUE(by_hand.ok() && by_row.ok()) << name;
     EXPECT_TRUE(at::equal(by_hand->quantized, by_row->quantized)) << name;
   }
+}
+
+TEST(OwnOptionsTest, ResolvedOnesOrTheRowsDefaults) {
+  const Technique& crb = **TechniqueRegistry::Global().Find("CRB");
+  auto made = OwnOptions(crb, *MakeQuantOptions("CRB", {{"lam", 1e-3}}));
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_EQ(*made->Double("lam"), 1e-3);
+  auto by_hand = OwnOptions(crb, QuantOptions{});  // tests build QuantOptions by hand
+  ASSERT_TRUE(by_hand.ok()) << by_hand.status();
+  EXPECT_EQ(*by_hand->Double("lam"), 1e-5);
+  EXPECT_EQ(by_hand->technique(), "CRB");
+  EXPECT_THAT(OwnOptions(crb, *MakeQuantOptions("braq", {})),
+              StatusIs(absl::StatusCode::kInternal, HasSubstr("given the options of braq")));
 }
 
 TEST(ValidateOptionsTest, UsesTheRowsRanges) {
