@@ -3,6 +3,7 @@
 // core/quant/gptq.h.
 #include "core/base/status_macros.h"
 #include "core/quant/gptq.h"
+#include "core/quant/own_options.h"
 #include "core/quant/technique.h"
 
 namespace binq::core {
@@ -15,7 +16,7 @@ class Gptq final : public Technique {
   absl::StatusOr<LayerResult> Quantize(const LayerProblem& problem,
                                        const QuantOptions& options) const override {
     BINQ_RETURN_IF_ERROR(ValidateOptions(options, name()));
-    const TechniqueOptions& own = options.technique_options;
+    BINQ_ASSIGN_OR_RETURN(const TechniqueOptions own, OwnOptions(*this, options));
     GptqParams p;
     BINQ_ASSIGN_OR_RETURN(const int64_t wbits, own.Int("wbits"));
     p.wbits = static_cast<int>(wbits);

@@ -5,6 +5,7 @@
 // core/quant/pbllm.h. Aliases xnor, 2bit, 4bit (the Smart Binarization
 // command lines); `sign` stays binq's own baseline.
 #include "core/base/status_macros.h"
+#include "core/quant/own_options.h"
 #include "core/quant/pbllm.h"
 #include "core/quant/technique.h"
 
@@ -25,7 +26,7 @@ class PbllmTechnique : public Technique {
   absl::StatusOr<LayerResult> Quantize(const LayerProblem& problem,
                                        const QuantOptions& options) const override {
     BINQ_RETURN_IF_ERROR(ValidateOptions(options, name()));
-    const TechniqueOptions& own = options.technique_options;
+    BINQ_ASSIGN_OR_RETURN(const TechniqueOptions own, OwnOptions(*this, options));
     PbllmParams p;
     p.low_method = method_;
     BINQ_ASSIGN_OR_RETURN(p.low_frac, own.Double("low_frac"));

@@ -4,6 +4,7 @@
 #include "core/base/status_macros.h"
 #include "core/quant/layer_checks.h"
 #include "core/quant/minmax_quantizer.h"
+#include "core/quant/own_options.h"
 #include "core/quant/stopwatch.h"
 #include "core/quant/technique.h"
 #include "core/torch/torch_call.h"
@@ -20,15 +21,9 @@ class Rtn final : public Technique {
     BINQ_RETURN_IF_ERROR(ValidateOptions(options, name()));
     RtnParams p;
     p.wbits = options.wbits;
-    // A hand-built QuantOptions (no catalog resolution) keeps rtn's original
-    // per-row asymmetric behaviour: the row's defaults.
-    const TechniqueOptions& own = options.technique_options;
-    if (own.Has("groupsize")) {
-      BINQ_ASSIGN_OR_RETURN(p.groupsize, own.Int("groupsize"));
-    }
-    if (own.Has("sym")) {
-      BINQ_ASSIGN_OR_RETURN(p.sym, own.Bool("sym"));
-    }
+    BINQ_ASSIGN_OR_RETURN(const TechniqueOptions own, OwnOptions(*this, options));
+    BINQ_ASSIGN_OR_RETURN(p.groupsize, own.Int("groupsize"));
+    BINQ_ASSIGN_OR_RETURN(p.sym, own.Bool("sym"));
     return TorchCall("rtn", [&]() -> absl::StatusOr<LayerResult> {
       BINQ_RETURN_IF_ERROR(CheckLayerProblem(problem, /*needs_hessian=*/false));
       Stopwatch total(problem.weight.device());
