@@ -37,12 +37,16 @@ bool InInterval(const OptionSchema& s, double v) {
 std::string IntervalText(const OptionSchema& s) {
   const bool has_min = std::isfinite(s.min), has_max = std::isfinite(s.max);
   if (has_min && has_max) {
-    return absl::StrCat(s.min_open ? "(" : "[", NumberText(s.min), ", ", NumberText(s.max),
-                        s.max_open ? ")" : "]");
+    std::string text = absl::StrCat(s.min_open ? "(" : "[", NumberText(s.min), ", ",
+                                    NumberText(s.max), s.max_open ? ")" : "]");
+    for (double v : s.excluded) absl::StrAppend(&text, ", not ", NumberText(v));
+    return text;
   }
-  if (has_min) return absl::StrCat(s.min_open ? "> " : "≥ ", NumberText(s.min));
-  if (has_max) return absl::StrCat(s.max_open ? "< " : "≤ ", NumberText(s.max));
-  return "any";
+  std::string text = "any";
+  if (has_min) text = absl::StrCat(s.min_open ? "> " : "≥ ", NumberText(s.min));
+  else if (has_max) text = absl::StrCat(s.max_open ? "< " : "≤ ", NumberText(s.max));
+  for (double v : s.excluded) absl::StrAppend(&text, ", not ", NumberText(v));
+  return text;
 }
 
 // "in [0, 1)", "≥ 1", "one of 2, 3, 4 or 8": what an error says a value must be.
@@ -56,7 +60,8 @@ std::string MustBeText(const OptionSchema& s) {
 absl::StatusOr<OptionValue> CheckNumber(const OptionSchema& s, const OptionValue& value) {
   const double v = std::holds_alternative<int64_t>(value) ? static_cast<double>(std::get<int64_t>(value))
                                                           : std::get<double>(value);
-  if (!std::isfinite(v) || !InInterval(s, v)) {
+  const bool excluded = std::find(s.excluded.begin(), s.excluded.end(), v) != s.excluded.end();
+  if (!std::isfinite(v) || !InInterval(s, v) || excluded) {
     const bool bounded = std::isfinite(s.min) || std::isfinite(s.max);
     OptionSchema interval = s;
     interval.choices.clear();
@@ -159,6 +164,11 @@ OptionSchema OneOf(OptionSchema s, std::vector<std::string> values) {
 
 OptionSchema WithAliases(OptionSchema s, std::vector<std::string> aliases) {
   s.aliases = std::move(aliases);
+  return s;
+}
+
+OptionSchema Excluding(OptionSchema s, std::vector<double> values) {
+  s.excluded = std::move(values);
   return s;
 }
 

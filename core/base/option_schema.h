@@ -42,6 +42,9 @@ struct OptionSchema {
   // kEnum: the allowed strings (case-sensitive, lower case by convention).
   // kInt: optional allowed values ("2", "3", "4", "8"), checked after the range.
   std::vector<std::string> choices;
+  // kInt and kDouble: values inside the interval that are still refused
+  // (groupsize: ≥ -1 but not 0).
+  std::vector<double> excluded;
 
   // "[0, 1)", "≥ 1", "> 0", "hessian | magnitude", "2 | 3 | 4 | 8", "true | false".
   std::string RangeText() const;
@@ -59,6 +62,7 @@ OptionSchema Above(OptionSchema s, double min);    // min excluded
 OptionSchema InRange(OptionSchema s, double min, double max, bool max_open = false);
 OptionSchema OneOf(OptionSchema s, std::vector<std::string> values);  // kInt choices
 OptionSchema WithAliases(OptionSchema s, std::vector<std::string> aliases);
+OptionSchema Excluding(OptionSchema s, std::vector<double> values);  // "≥ -1, not 0"
 
 // `value` converted to the schema's type (an integral number for kInt, any
 // number for kDouble) and checked against its range. INVALID_ARGUMENT whose

@@ -27,6 +27,28 @@ OptionSchema BraqSalientMetric() {
                     "what the salient-column and break-point searches rank by");
 }
 
+// Columns per quantization group: -1 is the whole row (gptq's --groupsize).
+OptionSchema Groupsize() {
+  return Excluding(
+      AtLeast(IntOption("groupsize", -1, "columns per quantization group (-1: the whole row)"), -1),
+      {0});
+}
+
+// PB-LLM's rows differ only in the low-bit method. salient_metric: the paper's
+// hessian by default (run.py's argparse default is magnitude); activation is
+// binq's own (ALGORITHMS.md §9.2).
+TechniqueEntry PbllmRow(std::string name, std::vector<std::string> aliases, const std::string& low) {
+  return {std::move(name), std::move(aliases),
+          "PB-LLM: most salient weights at --high_bit bits, the --low_frac rest binarized by " + low,
+          true,
+          {Blocksize(), Percdamp(),
+           InRange(DoubleOption("low_frac", 0.9, "fraction of the weights given to the low-bit quantizer"),
+                   0, 1),
+           InRange(IntOption("high_bit", 8, "bits of the salient weights"), 2, 8),
+           EnumOption("salient_metric", {"hessian", "magnitude", "activation"}, "hessian",
+                      "what the salient weights are ranked by")}};
+}
+
 // ---- The rows: one per technique ---------------------------------------------
 // {name, aliases, help, needs_calibration, options}. Kept in any order; the
 // catalog is sorted by lower-case name.
@@ -47,8 +69,25 @@ std::vector<TechniqueEntry> Rows() {
         InRange(DoubleOption("corr_damp", 0.1, "correlation damping γ of the 2x2 scale solve"), 0, 1,
                 /*max_open=*/true)}},
       {"sign", {}, "baseline: per-row scaled sign, no Hessian", false, {}},
-      {"rtn", {}, "baseline: per-row asymmetric round-to-nearest with --wbits bits", false,
-       {InRange(IntOption("wbits", 2, "bits per weight"), 1, 8)}},
+      {"rtn", {}, "baseline: round-to-nearest with --wbits bits per row (or per --groupsize columns)",
+       false,
+       {InRange(IntOption("wbits", 2, "bits per weight"), 1, 8), Groupsize(),
+        BoolOption("sym", false, "symmetric quantization grid")}},
+      // GPTQ (IST-DASLab/gptq; ALGORITHMS.md §9.1): the reference's opt.py flags.
+      {"gptq", {}, "GPTQ: n-bit round-to-nearest, column by column, with Hessian error compensation",
+       true,
+       {Blocksize(), Percdamp(),
+        OneOf(InRange(IntOption("wbits", 4, "bits per weight"), 2, 8), {"2", "3", "4", "8"}),
+        Groupsize(), BoolOption("sym", false, "symmetric quantization grid"),
+        BoolOption("act_order", false, "quantize columns in order of decreasing Hessian diagonal"),
+        BoolOption("static_groups", false,
+                   "group parameters from the original weights, before any compensation")}},
+      // PB-LLM (hahnyuan/PB-LLM gptq_pb; §9.2): the low-bit method is the
+      // technique; run.py's flags. `sign` keeps binq's own baseline's name.
+      PbllmRow("pbllm-xnor", {"xnor"}, "xnor: μ + α·sign(w − μ) per row"),
+      PbllmRow("pbllm-sign", {}, "sign: {0, α} per row"),
+      PbllmRow("pbllm-2bit", {"2bit"}, "2-bit min-max per row"),
+      PbllmRow("pbllm-4bit", {"4bit"}, "8-level min-max per row (the reference's 4bit)"),
       {kNoQuantization, {"fp16"}, "no quantization: evaluate the model as loaded", false, {}},
   };
 }

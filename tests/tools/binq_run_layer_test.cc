@@ -229,3 +229,95 @@ TEST_F(BinqRunLayerTest, CompareAndMakeLayerRunEndToEnd) {
 
 }  // namespace
 }  // namespace binq
+
+namespace binq {
+namespace {
+
+// The golden case's W, Wq and the reference's loss.
+struct Reference {
+  at::Tensor w, wq;
+  double loss = 0;
+};
+Reference ReadReference(const std::string& file) {
+  auto golden = core::SafetensorsFile::Open(kGolden + file);
+  EXPECT_TRUE(golden.ok()) << golden.status();
+  Reference ref{*core::ReadTensor(**golden, "W"), *core::ReadTensor(**golden, "Wq")};
+  if ((*golden)->Has("loss")) ref.loss = core::ReadTensor(**golden, "loss")->item<double>();
+  return ref;
+}
+
+double MaxDiffOfOutput(const std::string& output, const Reference& ref) {
+  auto file = core::SafetensorsFile::Open(output);
+  EXPECT_TRUE(file.ok()) << file.status();
+  if (!file.ok()) return std::numeric_limits<double>::infinity();
+  return (*core::ReadTensor(**file, "Wq") - ref.wq).abs().max().item<double>();
+}
+
+TEST_F(BinqRunLayerTest, GptqFlagsAsTheReferenceSpellsThemReproduceTheGoldenCases) {
+  struct Case {
+    std::string file;
+    std::vector<std::string> flags;
+  };
+  for (const Case& c :
+       {Case{"gptq_w3g128_sym_act_64x256.safetensors", {"--wbits", "3", "--groupsize", "128", "--sym", "--act-order"}},
+        Case{"gptq_w4g128_64x256.safetensors", {"--wbits", "4", "--groupsize", "128"}},
+        Case{"gptq_w4_act_128x384.safetensors", {"--wbits", "4", "--act-order"}}}) {
+    SCOPED_TRACE(c.file);
+    const std::string output = dir_ + "/gptq.safetensors";
+    std::vector<std::string> args = {kBinqRun, "layer", "--input", kGolden + c.file, "--technique", "gptq",
+                                     "--seqlen", "32", "--output", output};
+    args.insert(args.end(), c.flags.begin(), c.flags.end());
+    const ProcessResult r = RunProcess(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const Reference ref = ReadReference(c.file);
+    EXPECT_LE(MaxDiffOfOutput(output, ref), 1e-5 * ref.w.abs().max().item<double>());
+    const nlohmann::json summary = nlohmann::json::parse(r.out);
+    EXPECT_NEAR(summary["loss"].get<double>(), ref.loss, 1e-4 * ref.loss);
+    EXPECT_EQ(summary["wbits"], std::stoi(c.flags[1]));
+  }
+}
+
+TEST_F(BinqRunLayerTest, PbllmRunsUnderItsSmartBinarizationAliases) {
+  struct Case {
+    std::string file, technique;
+  };
+  for (const Case& c : {Case{"pbllm-xnor_hessian_lf0.9_64x256.safetensors", "xnor"},
+                        Case{"pbllm-2bit_hessian_lf0.9_64x256.safetensors", "2bit"},
+                        Case{"pbllm-sign_hessian_lf0.9_64x256.safetensors", "pbllm-sign"}}) {
+    SCOPED_TRACE(c.technique);
+    const std::string output = dir_ + "/pbllm.safetensors";
+    const ProcessResult r = RunProcess({kBinqRun, "layer", "--input", kGolden + c.file, "--technique",
+                                        c.technique, "--low_frac", "0.9", "--high_bit", "8",
+                                        "--salient_metric", "hessian", "--seqlen", "32", "--output", output});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const Reference ref = ReadReference(c.file);
+    EXPECT_LE(MaxDiffOfOutput(output, ref), 1e-5 * ref.w.abs().max().item<double>());
+    EXPECT_NEAR(nlohmann::json::parse(r.out)["loss"].get<double>(), ref.loss, 1e-4 * ref.loss);
+  }
+}
+
+TEST_F(BinqRunLayerTest, RtnNeedsNoInputsAndReproducesTheReference) {
+  const std::string output = dir_ + "/rtn.safetensors";
+  const ProcessResult r = RunProcess({kBinqRun, "layer", "--input", kGolden + "rtn_w3_sym_64x256.safetensors",
+                                      "--technique", "rtn", "--wbits", "3", "--sym", "--output", output});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(MaxDiffOfOutput(output, ReadReference("rtn_w3_sym_64x256.safetensors")), 0);
+}
+
+TEST_F(BinqRunLayerTest, GptqAndPbllmRangesAreNamed) {
+  const std::string in = kGolden + "gptq_w4g128_64x256.safetensors";
+  const ProcessResult bits = RunProcess({kBinqRun, "layer", "--input", in, "--technique", "gptq", "--wbits", "5"});
+  EXPECT_EQ(bits.exit_code, 2);
+  EXPECT_THAT(bits.err, HasSubstr("wbits: must be one of 2, 3, 4 or 8, got 5"));
+  const ProcessResult group =
+      RunProcess({kBinqRun, "layer", "--input", in, "--technique", "gptq", "--groupsize", "0"});
+  EXPECT_EQ(group.exit_code, 2);
+  EXPECT_THAT(group.err, HasSubstr("groupsize: must be ≥ -1, not 0, got 0"));
+  const ProcessResult frac =
+      RunProcess({kBinqRun, "layer", "--input", in, "--technique", "xnor", "--low_frac", "1.5"});
+  EXPECT_EQ(frac.exit_code, 2);
+  EXPECT_THAT(frac.err, HasSubstr("low_frac: must be in [0, 1], got 1.5"));
+}
+
+}  // namespace
+}  // namespace binq

@@ -52,10 +52,12 @@ absl::StatusOr<at::Tensor> ReadMatrix(const core::SafetensorsFile& file, const c
   return t;
 }
 
-absl::StatusOr<LayerInput> ReadLayerInput(const std::string& path) {
+absl::StatusOr<LayerInput> ReadLayerInput(const std::string& path, bool needs_inputs) {
   BINQ_ASSIGN_OR_RETURN(std::unique_ptr<core::SafetensorsFile> file, core::SafetensorsFile::Open(path));
   LayerInput in;
   BINQ_ASSIGN_OR_RETURN(in.weight, ReadMatrix(*file, "W", "[rows, cols]"));
+  // Techniques without calibration (rtn, sign, none) run on W alone.
+  if (!file->Has("X") && !needs_inputs) return in;
   BINQ_ASSIGN_OR_RETURN(in.inputs, ReadMatrix(*file, "X", "[n, cols] (calibration inputs)"));
   if (in.inputs.size(1) != in.weight.size(1)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -129,13 +131,15 @@ absl::StatusOr<at::Device> ParseDevice(const std::string& name) {
 }
 
 // Loads the case onto the device and accumulates the Hessian once.
-absl::StatusOr<std::pair<LayerInput, at::Tensor>> Prepare(const LayerCommand& c, double* seconds) {
+absl::StatusOr<std::pair<LayerInput, at::Tensor>> Prepare(const LayerCommand& c, bool needs_inputs,
+                                                          double* seconds) {
   BINQ_ASSIGN_OR_RETURN(const at::Device device, ParseDevice(c.device));
-  BINQ_ASSIGN_OR_RETURN(LayerInput in, ReadLayerInput(c.input));
+  BINQ_ASSIGN_OR_RETURN(LayerInput in, ReadLayerInput(c.input, needs_inputs));
   BINQ_RETURN_IF_ERROR(core::TorchCall("moving the layer to the device", [&] {
     in.weight = in.weight.to(device);
-    in.inputs = in.inputs.to(device);
+    if (in.inputs.defined()) in.inputs = in.inputs.to(device);
   }));
+  if (!in.inputs.defined()) return std::make_pair(in, at::Tensor());
   const auto start = std::chrono::steady_clock::now();
   BINQ_ASSIGN_OR_RETURN(at::Tensor hessian, core::HessianFromInputs(in.inputs, c.seqlen));
   *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -150,7 +154,7 @@ absl::StatusOr<json> RunLayerCommand(const LayerCommand& c) {
   BINQ_ASSIGN_OR_RETURN(const core::QuantOptions options,
                         OptionsFor(c, technique->name(), c.technique_options));
   double hessian_seconds = 0;
-  BINQ_ASSIGN_OR_RETURN(auto prepared, Prepare(c, &hessian_seconds));
+  BINQ_ASSIGN_OR_RETURN(auto prepared, Prepare(c, technique->needs_hessian(), &hessian_seconds));
   const auto& [in, hessian] = prepared;
   BINQ_ASSIGN_OR_RETURN(core::LayerResult r,
                         technique->Quantize(core::LayerProblem{in.weight, hessian}, options));
@@ -191,8 +195,10 @@ absl::StatusOr<std::vector<json>> RunCompareCommand(const LayerCommand& c,
                                                      absl::StrJoin(names, ", ")));
     }
   }
+  bool needs_inputs = false;
+  for (const auto& run : runs) needs_inputs = needs_inputs || run.first->needs_hessian();
   double hessian_seconds = 0;
-  BINQ_ASSIGN_OR_RETURN(auto prepared, Prepare(c, &hessian_seconds));
+  BINQ_ASSIGN_OR_RETURN(auto prepared, Prepare(c, needs_inputs, &hessian_seconds));
   std::vector<json> rows;
   for (const auto& [t, options] : runs) {
     BINQ_ASSIGN_OR_RETURN(json row, QuantizeOne(c, *t, options, prepared.first, prepared.second,

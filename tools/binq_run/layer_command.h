@@ -1,5 +1,6 @@
 // `binq-run layer`: quantize one linear layer stored in a safetensors file
-// (W [rows, cols] and X [n, cols], F32/F16/BF16) and write Wq with its figures.
+// (W [rows, cols] and X [n, cols], F32/F16/BF16; X may be absent for techniques
+// that need no calibration, e.g. rtn) and write Wq with its figures.
 #ifndef BINQ_TOOLS_BINQ_RUN_LAYER_COMMAND_H_
 #define BINQ_TOOLS_BINQ_RUN_LAYER_COMMAND_H_
 
