@@ -15,7 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/model/causal_lm.h"
-#include "core/model/model_config.h"
+#include "core/model_config/model_config.h"
 #include "core/model/opt_model.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
