@@ -99,6 +99,7 @@ struct ModelConfig {
   bool gemma_norms = false;      // RMSNorm x·(1+w) in fp32; pre/post feed-forward and post-attention norms
   bool scale_embeddings = false;  // embeddings · sqrt(hidden_size) in the model dtype
   double query_pre_attn_scalar = 0;  // > 0: attention scaling query_pre_attn_scalar^-0.5
+  // Parsed but not applied: transformers' Gemma3Attention ignores it too.
   std::optional<double> attn_logit_softcapping;
   std::optional<double> final_logit_softcapping;
 
