@@ -469,9 +469,10 @@ TEST(ModelDTypeTest, Parse) {
 TEST(ModelRegistryTest, OptIsRegisteredAndUnknownTypesListIt) {
   EXPECT_THAT(ModelRegistry::Global().Types(), ::testing::Contains("opt"));
   ModelConfig config;
-  config.model_type = "llama";
+  config.model_type = "falcon";
   EXPECT_THAT(LoadCausalLM(config, WeightSource{}),
-              StatusIs(absl::StatusCode::kInvalidArgument, AllOf(HasSubstr("llama"), HasSubstr("opt"))));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("falcon"), HasSubstr("opt"), HasSubstr("llama"))));
 }
 
 }  // namespace

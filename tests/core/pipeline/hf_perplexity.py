@@ -84,6 +84,8 @@ def main():
   p.add_argument("--dataset", default="wikitext2", choices=["wikitext2", "ptb"])
   p.add_argument("--seqlen", type=int, required=True)
   p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+  p.add_argument("--dtype", default="float16", choices=["auto", "float16", "bfloat16", "float32"],
+                 help="the dtype transformers loads the model in (auto: the config's)")
   args = p.parse_args()
   for path in [os.path.join(d, "config.json") for d in args.model_dirs] + [args.data_dir]:
     if not os.path.exists(path):
@@ -104,7 +106,8 @@ def main():
     start = time.time()
     tok = AutoTokenizer.from_pretrained(model_dir)
     ids = torch.tensor(tok(text)["input_ids"], dtype=torch.long)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float16,
+    dtype = args.dtype if args.dtype == "auto" else getattr(torch, args.dtype)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype,
                                                  attn_implementation="eager").eval()
     ppl, k = perplexity(model, ids, args.seqlen)
     print(json.dumps({"model": model_dir, "dataset": args.dataset, "perplexity": ppl, "windows": k,
