@@ -129,9 +129,9 @@ TEST_F(HfParityTest, TransformersMeasuresTheReportedPerplexity) {
 // --family F): transformers loads binq's de-quantized CRB checkpoint in the
 // dtype its config.json states (dtype "auto"; bf16 for gemma3_text) and
 // measures the perplexity binq reported, and the same for the unquantized
-// model. A random model's perplexity is about the vocabulary size, but a
-// checkpoint with a linear left unquantized or a wrong op would still move it
-// far more than the tolerance.
+// model. A random model's perplexity is about the vocabulary size; what this
+// checks is that transformers reads the written checkpoint (names, dtype,
+// config) as the model binq evaluated.
 class HfFamilyParityTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
@@ -164,7 +164,10 @@ TEST_P(HfFamilyParityTest, TransformersMeasuresTheReportedPerplexity) {
   ASSERT_TRUE(crb.is_object() && fp.is_object()) << crb << fp;
   const ProcessResult r =
       RunProcess({kPython, kScript, root_ + "/crb/model", root_ + "/tiny/model", "--data-dir", root_ + "/tiny/data",
-                  "--dataset", "wikitext2", "--seqlen", "64", "--threads", "1", "--dtype", "auto"});
+                  "--dataset", "wikitext2", "--seqlen", "64", "--threads", "1", "--dtype", "auto",
+                  // make-tiny's tokenizer files are GPT-2's for every family;
+                  // AutoTokenizer would pick a class by model_type.
+                  "--tokenizer-class", "GPT2TokenizerFast"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<Json> hf;
   for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) hf.push_back(Json::parse(line));
@@ -177,7 +180,9 @@ TEST_P(HfFamilyParityTest, TransformersMeasuresTheReportedPerplexity) {
     const double ours = (*binq[i])["perplexity"].get<double>(), theirs = hf[i]["perplexity"].get<double>();
     EXPECT_NEAR(ours, theirs, kRelativeTolerance * theirs) << "binq " << ours << ", transformers " << theirs;
   }
-  EXPECT_NE(crb["perplexity"], fp["perplexity"]);
+  // That CRB changed the decoder linears (and only those) is families_test's
+  // check; on a random model the perplexity may not show it (bf16 losses of
+  // ~log(50272) are rounded to steps of 1/16).
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, HfFamilyParityTest,
