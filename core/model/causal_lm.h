@@ -41,7 +41,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "core/model/model_config.h"
+#include "core/model_config/model_config.h"
 
 namespace binq::core {
 

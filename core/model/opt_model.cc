@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
+#include "core/model/model_parts.h"
 #include "core/model/weight_loader.h"
 #include "core/torch/torch_call.h"
 
@@ -60,40 +61,6 @@ at::Tensor Activate(Activation a, const at::Tensor& x) {
     case Activation::kSilu: return at::silu(x);
   }
   return x;
-}
-
-// Moves every defined tensor of `fields` (member pointers into W) to `device`
-// in a copy of `w`; `w` is replaced only when all moves succeed, so a failed
-// move (out of memory) leaves the part where it was.
-template <typename W, size_t N>
-absl::Status MoveAll(W& w, at::Tensor W::*const (&fields)[N], const at::Device& device, absl::string_view what) {
-  c10::InferenceMode guard;
-  W moved = w;
-  BINQ_RETURN_IF_ERROR(TorchCall(absl::StrCat("moving ", what, " to ", device.str()), [&] {
-    for (at::Tensor W::*f : fields) {
-      if ((moved.*f).defined()) moved.*f = (moved.*f).to(device);
-    }
-  }));
-  w = std::move(moved);
-  return absl::OkStatus();
-}
-
-absl::Status CheckHidden(const at::Tensor& hidden, int64_t width, at::ScalarType dtype, const at::Device& device,
-                         absl::string_view what) {
-  if (!hidden.defined() || hidden.dim() != 3 || hidden.size(2) != width) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": hidden states must be [batch, seq, ", width, "], got ",
-        hidden.defined() ? ShapeString(hidden.sizes()) : std::string("(undefined)")));
-  }
-  if (hidden.scalar_type() != dtype) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": hidden states are ", c10::toString(hidden.scalar_type()),
-                                                   ", the model is ", c10::toString(dtype)));
-  }
-  if (hidden.device() != device) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": hidden states are on ", hidden.device().str(),
-                                                   ", the weights on ", device.str()));
-  }
-  return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------
@@ -190,14 +157,7 @@ class OptBlock final : public DecoderBlock {
     BINQ_RETURN_IF_ERROR(CheckHidden(hidden, hidden_, dtype_, device(), what));
     const int64_t b = hidden.size(0);
     const int64_t s = hidden.size(1);
-    if (!mask.defined() || mask.dim() != 4 || (mask.size(0) != 1 && mask.size(0) != b) || mask.size(1) != 1 ||
-        mask.size(2) != s || mask.size(3) != s || mask.scalar_type() != dtype_ || mask.device() != device()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          what, ": mask must be [1 or ", b, ", 1, ", s, ", ", s, "] of ", c10::toString(dtype_), " on ",
-          device().str(), ", got ", mask.defined() ? ShapeString(mask.sizes()) : std::string("(undefined)"),
-          mask.defined() ? absl::StrCat(" of ", c10::toString(mask.scalar_type()), " on ", mask.device().str())
-                         : std::string()));
-    }
+    BINQ_RETURN_IF_ERROR(CheckMask(mask, b, s, dtype_, device(), what));
     c10::InferenceMode guard;
     return TorchCall(absl::StrCat(what, " forward"), [&]() -> absl::StatusOr<at::Tensor> {
       auto observe = [&](const char* name, const at::Tensor& x) -> absl::Status {
@@ -245,13 +205,6 @@ class OptBlock final : public DecoderBlock {
     });
   }
 
-  static double MinOf(at::ScalarType dtype) {
-    switch (dtype) {
-      case at::kHalf: return static_cast<float>(std::numeric_limits<c10::Half>::lowest());
-      case at::kBFloat16: return static_cast<float>(std::numeric_limits<c10::BFloat16>::lowest());
-      default: return std::numeric_limits<float>::lowest();
-    }
-  }
 
  private:
   const int64_t hidden_;
@@ -334,33 +287,11 @@ class OptModel final : public CausalLM {
 
   absl::StatusOr<at::Tensor> Embed(const at::Tensor& ids) const override {
     const ModelConfig& c = config();
-    if (!ids.defined() || ids.dim() != 2 || ids.size(1) == 0) {
-      return absl::InvalidArgumentError(absl::StrCat("embed: token ids must be [batch, seq] with seq ≥ 1, got ",
-                                                     ids.defined() ? ShapeString(ids.sizes()) : "(undefined)"));
-    }
-    if (ids.scalar_type() != at::kInt && ids.scalar_type() != at::kLong) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("embed: token ids must be int32 or int64, got ", c10::toString(ids.scalar_type())));
-    }
-    const int64_t s = ids.size(1);
-    if (s > c.max_position_embeddings) {
-      return absl::InvalidArgumentError(absl::StrCat("embed: sequence of ", s, " tokens is longer than the model's ",
-                                                     c.max_position_embeddings, " positions"));
-    }
-    c10::InferenceMode guard;
     const at::Device device = embeddings_device();
     BINQ_ASSIGN_OR_RETURN(const at::Tensor ids_on_device,
-                          TorchCall("embed: moving token ids", [&] { return ids.to(device, at::kLong); }));
-    // Checked here: an out-of-range index on CUDA is a device-side assert
-    // that poisons the context, not an exception.
-    BINQ_ASSIGN_OR_RETURN(const auto range, TorchCall("embed: id range", [&] {
-                            const auto [lo, hi] = at::aminmax(ids_on_device);
-                            return std::make_pair(lo.item<int64_t>(), hi.item<int64_t>());
-                          }));
-    if (range.first < 0 || range.second >= c.vocab_size) {
-      return absl::InvalidArgumentError(absl::StrCat("embed: token id ", range.first < 0 ? range.first : range.second,
-                                                     " is outside the vocabulary [0, ", c.vocab_size, ")"));
-    }
+                          CheckedTokenIds(ids, c.vocab_size, c.max_position_embeddings, device));
+    const int64_t s = ids.size(1);
+    c10::InferenceMode guard;
     return TorchCall("embed", [&] {
       at::Tensor x = at::embedding(embed_.tokens, ids_on_device);
       // Unpadded input: positions 0 … s-1, looked up at offset 2.
@@ -400,11 +331,6 @@ class OptModel final : public CausalLM {
   }
 
  private:
-  // `b` may lack an index ("cuda" = the current device): then the type decides.
-  static bool SameDevice(const at::Device& a, const at::Device& b) {
-    return a.type() == b.type() && (!b.has_index() || !a.has_index() || a.index() == b.index());
-  }
-
   const bool tied_;
   const bool final_ln_;
   const OptEmbedWeights embed_home_;
@@ -412,23 +338,6 @@ class OptModel final : public CausalLM {
   const OptHeadWeights head_home_;
   OptHeadWeights head_;
 };
-
-absl::StatusOr<at::ScalarType> ChooseDType(const ModelConfig& config, const ModelLoadOptions& options,
-                                           const WeightLoader& loader, const std::string& embed_name) {
-  if (options.dtype.has_value()) return *options.dtype;
-  if (!config.torch_dtype.empty() && config.torch_dtype != "auto") {
-    if (config.torch_dtype == "float16") return at::kHalf;
-    if (config.torch_dtype == "bfloat16") return at::kBFloat16;
-    if (config.torch_dtype == "float32") return at::kFloat;
-    return absl::InvalidArgumentError(absl::StrCat(config.source, ": field 'torch_dtype' is '", config.torch_dtype,
-                                                   "'; binq runs float16, bfloat16 or float32 models (request one)"));
-  }
-  BINQ_ASSIGN_OR_RETURN(const at::Tensor embed, loader.LoadRaw(embed_name));
-  const at::ScalarType t = embed.scalar_type();
-  if (t == at::kHalf || t == at::kBFloat16 || t == at::kFloat) return t;
-  return absl::InvalidArgumentError(absl::StrCat("weight '", embed_name, "' is ", c10::toString(t),
-                                                 "; binq runs float16, bfloat16 or float32 models (request one)"));
-}
 
 }  // namespace
 

@@ -13,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/model/causal_lm.h"
-#include "core/model/model_config.h"
+#include "core/model_config/model_config.h"
 
 namespace binq::core {
 

@@ -16,8 +16,9 @@
 #include "core/eval/perplexity.h"
 #include "core/io/checkpoint_reader.h"
 #include "core/model/causal_lm.h"
-#include "core/model/model_config.h"
+#include "core/model_config/model_config.h"
 #include "core/pipeline/block_quantizer.h"
+#include "core/pipeline/config_dtype.h"
 #include "core/pipeline/device.h"
 #include "core/pipeline/output_dir.h"
 #include "core/pipeline/packed_model.h"
@@ -243,6 +244,9 @@ absl::StatusOr<RunResult> RunJob(const JobSpec& spec_in, const RunOptions& optio
     CheckpointWriterOptions writer_options;
     writer_options.side_files_from = location.dir;
     BINQ_RETURN_IF_ERROR(WriteTorchCheckpoint(out->Staged("model"), named, writer_options));
+    // The config names the dtype the weights were written in (--dtype may
+    // differ from the checkpoint's).
+    BINQ_RETURN_IF_ERROR(StampConfigDType(out->Staged("model") + "/config.json", model->dtype()));
     artifacts.push_back({"model", out->Final("model"), DiskBytes(out->Staged("model"))});
   }
   Json storage_json = nullptr;

@@ -4,6 +4,7 @@
 #include "core/base/dataset_files.h"
 #include "core/base/model_locator.h"
 #include "core/base/status_macros.h"
+#include "core/model_config/model_families.h"
 
 namespace binq::server {
 
@@ -14,6 +15,9 @@ absl::StatusOr<JobSpec> ValidateSubmission(JobSpec spec, const SubmitContext& co
   BINQ_ASSIGN_OR_RETURN(spec, ResolveTechnique(std::move(spec)));
   BINQ_ASSIGN_OR_RETURN(const ModelLocation model, LocateModel(spec.model, context.hub_cache_dir));
   BINQ_RETURN_IF_ERROR(CheckModelFiles(model));
+  // An unknown model_type fails here (INVALID_ARGUMENT naming the supported
+  // families), not on a worker later.
+  BINQ_RETURN_IF_ERROR(WithContext(core::CheckConfigModelType(model.dir), "model"));
   BINQ_RETURN_IF_ERROR(LocateDataset(spec.dataset, context.data_dir).status());
   for (const std::string& name : spec.eval_datasets) {
     BINQ_RETURN_IF_ERROR(WithContext(LocateDataset(name, context.data_dir).status(), "eval_datasets"));

@@ -180,9 +180,11 @@ int Main(int argc, char** argv) {
 
   MakeTinyCommand tiny;
   CLI::App* tiny_app = app.add_subcommand(
-      "make-tiny", "Write a deterministic tiny random OPT checkpoint (DIR/model, GPT-2 tokenizer) and a "
+      "make-tiny", "Write a deterministic tiny random checkpoint (DIR/model, GPT-2 tokenizer) and a "
                    "small corpus in the dataset layout (DIR/data), so the whole pipeline runs in seconds.");
   tiny_app->add_option("DIR", tiny.dir, "folder to write model/ and data/ into")->required();
+  tiny_app->add_option("--family", tiny.family, "model family: opt, llama, mistral, qwen2, qwen3 or gemma3_text")
+      ->capture_default_str();
   tiny_app->add_option("--blocks", tiny.blocks, "decoder blocks")->capture_default_str();
   tiny_app->add_option("--hidden", tiny.hidden, "hidden size")->capture_default_str();
   tiny_app->add_option("--heads", tiny.heads, "attention heads")->capture_default_str();

@@ -10,14 +10,16 @@
 #include <ATen/ATen.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/base/path_util.h"
 #include "core/base/status_macros.h"
 #include "core/io/posix_file.h"
+#include "core/model_config/model_families.h"
 #include "core/pipeline/output_dir.h"
 #include "core/torch/checkpoint_torch.h"
-#include "core/torch/torch_call.h"
 #include "nlohmann/json.hpp"
+#include "tools/binq_run/tiny_models.h"
 
 #ifndef BINQ_ASSETS_DIR
 #define BINQ_ASSETS_DIR "assets"
@@ -89,72 +91,38 @@ std::string C4Lines(const std::string& text, size_t max_docs) {
   return out;
 }
 
-absl::Status WriteModel(const MakeTinyCommand& c, const std::string& assets, const std::string& dir) {
-  if (c.blocks < 1 || c.hidden < 8 || c.heads < 1 || c.hidden % c.heads != 0 || c.ffn < 1 || c.positions < 8) {
+absl::Status CheckSizes(const MakeTinyCommand& c) {
+  bool known = false;
+  for (const std::string& f : core::ModelFamilyTypes()) known |= f == c.family;
+  if (!known) {
+    return absl::InvalidArgumentError(absl::StrCat("make-tiny: --family '", c.family, "' is not one of ",
+                                                   absl::StrJoin(core::ModelFamilyTypes(), ", ")));
+  }
+  if (c.blocks < 1 || c.hidden < 8 || c.heads < 1 || c.hidden % c.heads != 0 || c.ffn < 1 || c.positions < 8 ||
+      (c.family != "opt" && (c.hidden / c.heads) % 2 != 0)) {
     return absl::InvalidArgumentError(absl::StrCat("make-tiny: bad sizes (blocks ", c.blocks, ", hidden ", c.hidden,
                                                    ", heads ", c.heads, ", ffn ", c.ffn, ", positions ",
-                                                   c.positions, "); hidden must divide by heads"));
+                                                   c.positions, "); hidden must divide by heads (into an even "
+                                                   "head size for the rotary families)"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status WriteModel(const MakeTinyCommand& c, const std::string& assets, const std::string& dir) {
+  BINQ_RETURN_IF_ERROR(CheckSizes(c));
   const int64_t vocab = 50272;  // OPT's padded vocabulary size
   BINQ_ASSIGN_OR_RETURN(const std::string gpt2_vocab, ReadFile(JoinPath(assets, "gpt2-bpe/vocab.json")));
   BINQ_ASSIGN_OR_RETURN(const std::string merges, ReadFile(JoinPath(assets, "gpt2-bpe/merges.txt")));
   BINQ_ASSIGN_OR_RETURN(const std::string opt_vocab, OptVocab(gpt2_vocab));
-
-  BINQ_ASSIGN_OR_RETURN(auto tensors, core::TorchCall("make-tiny weights", [&] {
-    at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(c.seed);
-    auto normal = [&](std::vector<int64_t> shape, double std) {
-      return (at::normal(0.0, std, shape, gen)).to(at::kHalf);
-    };
-    std::vector<std::pair<std::string, at::Tensor>> t;
-    const std::string p = "model.decoder.";
-    t.emplace_back(p + "embed_tokens.weight", normal({vocab, c.hidden}, 0.02));
-    t.emplace_back(p + "embed_positions.weight", normal({c.positions + 2, c.hidden}, 0.02));
-    for (int64_t b = 0; b < c.blocks; ++b) {
-      const std::string l = absl::StrCat(p, "layers.", b, ".");
-      for (const char* proj : {"k_proj", "v_proj", "q_proj", "out_proj"}) {
-        t.emplace_back(absl::StrCat(l, "self_attn.", proj, ".weight"), normal({c.hidden, c.hidden}, 0.05));
-        t.emplace_back(absl::StrCat(l, "self_attn.", proj, ".bias"), normal({c.hidden}, 0.01));
-      }
-      t.emplace_back(l + "self_attn_layer_norm.weight", at::ones({c.hidden}, at::kHalf));
-      t.emplace_back(l + "self_attn_layer_norm.bias", at::zeros({c.hidden}, at::kHalf));
-      t.emplace_back(l + "fc1.weight", normal({c.ffn, c.hidden}, 0.05));
-      t.emplace_back(l + "fc1.bias", normal({c.ffn}, 0.01));
-      t.emplace_back(l + "fc2.weight", normal({c.hidden, c.ffn}, 0.05));
-      t.emplace_back(l + "fc2.bias", normal({c.hidden}, 0.01));
-      t.emplace_back(l + "final_layer_norm.weight", at::ones({c.hidden}, at::kHalf));
-      t.emplace_back(l + "final_layer_norm.bias", at::zeros({c.hidden}, at::kHalf));
-    }
-    t.emplace_back(p + "final_layer_norm.weight", at::ones({c.hidden}, at::kHalf));
-    t.emplace_back(p + "final_layer_norm.bias", at::zeros({c.hidden}, at::kHalf));
-    return t;
-  }));
+  BINQ_ASSIGN_OR_RETURN(const TinyModel model,
+                        c.family == "opt" ? TinyOptModel(c, vocab) : TinyLlamaStyleModel(c, vocab));
+  const auto& tensors = model.tensors;
+  const Json& config = model.config;
 
   // The side files first, in a scratch folder the writer copies them from.
   const std::string side = dir + ".side";
   BINQ_RETURN_IF_ERROR(core::RemoveTree(side));
   BINQ_RETURN_IF_ERROR(core::MakeDirs(side));
-  const Json config = {{"model_type", "opt"},
-                       {"architectures", {"OPTForCausalLM"}},
-                       {"vocab_size", vocab},
-                       {"hidden_size", c.hidden},
-                       {"num_hidden_layers", c.blocks},
-                       {"num_attention_heads", c.heads},
-                       {"ffn_dim", c.ffn},
-                       {"max_position_embeddings", c.positions},
-                       {"word_embed_proj_dim", c.hidden},
-                       {"do_layer_norm_before", true},
-                       {"activation_function", "relu"},
-                       {"enable_bias", true},
-                       {"layer_norm_elementwise_affine", true},
-                       {"tie_word_embeddings", true},
-                       {"bos_token_id", 2},
-                       {"eos_token_id", 2},
-                       {"pad_token_id", 1},
-                       {"dropout", 0.0},
-                       {"attention_dropout", 0.0},
-                       {"torch_dtype", "float16"},
-                       {"dtype", "float16"},
-                       {"binq_make_tiny_seed", c.seed}};
   const Json added = {{"content", "</s>"}, {"lstrip", false}, {"normalized", true},
                       {"rstrip", false},   {"single_word", false}};
   const Json tokenizer_config = {{"tokenizer_class", "GPT2Tokenizer"}, {"add_bos_token", true},

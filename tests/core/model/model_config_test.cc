@@ -1,4 +1,5 @@
-#include "core/model/model_config.h"
+#include "core/model_config/model_config.h"
+#include "core/model_config/model_families.h"
 
 #include <fstream>
 #include <string>
@@ -168,7 +169,7 @@ TEST(ModelConfigTest, HeadsMustDivideHidden) {
 TEST(ModelConfigTest, UnknownModelTypeListsSupported) {
   EXPECT_THAT(ParseModelConfig(Config("model_type", "gpt2"), "c.json"),
               StatusIs(absl::StatusCode::kInvalidArgument,
-                       AllOf(HasSubstr("model_type"), HasSubstr("gpt2"), HasSubstr("supported: opt"))));
+                       AllOf(HasSubstr("model_type"), HasSubstr("gpt2"), HasSubstr("supported: gemma3_text, llama, mistral, opt, qwen2, qwen3"))));
 }
 
 TEST(ModelConfigTest, UnsupportedActivation) {
@@ -185,7 +186,9 @@ TEST(ModelConfigTest, NotJsonOrNotAnObject) {
               StatusIs(absl::StatusCode::kInvalidArgument, AllOf(HasSubstr("list.json"), HasSubstr("object"))));
 }
 
-TEST(ModelConfigTest, SupportedTypes) { EXPECT_THAT(SupportedModelTypes(), ElementsAre("opt")); }
+TEST(ModelConfigTest, SupportedTypes) {
+  EXPECT_THAT(ModelFamilyTypes(), ElementsAre("gemma3_text", "llama", "mistral", "opt", "qwen2", "qwen3"));
+}
 
 }  // namespace
 }  // namespace binq::core

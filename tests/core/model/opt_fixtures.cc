@@ -13,7 +13,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/base/status_macros.h"
-#include "core/model/model_config.h"
+#include "core/model_config/model_config.h"
+#include "core/io/checkpoint_reader.h"
+#include "core/torch/checkpoint_torch.h"
 #include "core/torch/safetensors_torch.h"
 #include "tests/testing/subprocess.h"
 
@@ -32,14 +34,15 @@ std::string HashHex(const std::string& text) {
   return buf;
 }
 
-absl::StatusOr<std::string> Generate() {
-  const std::string script = std::string(BINQ_SOURCE_DIR) + "/tests/core/model/make_opt_fixtures.py";
+// Runs tests/core/model/<script> once into <build>/tests/generated/<name>-<hash>.
+absl::StatusOr<std::string> Generate(const std::string& script_name, const std::string& name) {
+  const std::string script = std::string(BINQ_SOURCE_DIR) + "/tests/core/model/" + script_name;
   const std::string content = ReadFileOrEmpty(script);
   if (content.empty()) return absl::NotFoundError(absl::StrCat(script, ": missing or empty"));
   const std::string root = std::string(BINQ_BINARY_DIR) + "/tests/generated";
   ::mkdir((std::string(BINQ_BINARY_DIR) + "/tests").c_str(), 0755);
   ::mkdir(root.c_str(), 0755);
-  const std::string dir = absl::StrCat(root, "/opt-fixtures-", HashHex(content + BINQ_PYTHON));
+  const std::string dir = absl::StrCat(root, "/", name, "-", HashHex(content + BINQ_PYTHON));
   const std::string done = dir + "/cases.json";  // written last by the script
 
   const std::string lock_path = dir + ".lock";
@@ -66,8 +69,25 @@ absl::StatusOr<std::string> Generate() {
 }  // namespace
 
 absl::StatusOr<std::string> OptFixturesDir() {
-  static const absl::StatusOr<std::string>* const kDir = new absl::StatusOr<std::string>(Generate());
+  static const absl::StatusOr<std::string>* const kDir =
+      new absl::StatusOr<std::string>(Generate("make_opt_fixtures.py", "opt-fixtures"));
   return *kDir;
+}
+
+absl::StatusOr<std::string> LlamaFixturesDir() {
+  static const absl::StatusOr<std::string>* const kDir =
+      new absl::StatusOr<std::string>(Generate("make_llama_fixtures.py", "llama-fixtures"));
+  return *kDir;
+}
+
+absl::StatusOr<std::unique_ptr<core::CausalLM>> LoadCheckpointModel(const std::string& dir,
+                                                                    const core::ModelLoadOptions& options) {
+  BINQ_ASSIGN_OR_RETURN(const core::ModelConfig config, core::ReadModelConfig(dir));
+  BINQ_ASSIGN_OR_RETURN(const std::shared_ptr<core::CheckpointReader> reader, core::CheckpointReader::Open(dir));
+  core::WeightSource source;
+  source.names = reader->TensorNames();
+  source.load = [reader](const std::string& name) { return core::LoadTensor(*reader, name); };
+  return core::LoadCausalLM(config, source, options);
 }
 
 absl::StatusOr<std::unique_ptr<SafetensorsWeights>> OpenSafetensorsWeights(

@@ -22,6 +22,13 @@ namespace binq::testing {
 // generator script, under a file lock so parallel test processes generate it
 // once; later calls and processes reuse it.
 absl::StatusOr<std::string> OptFixturesDir();
+// The same for the LLaMA-style families (make_llama_fixtures.py).
+absl::StatusOr<std::string> LlamaFixturesDir();
+
+// A checkpoint folder (config.json and weights in any layout binq reads:
+// sharded or not) → the model, as the pipeline loads it.
+absl::StatusOr<std::unique_ptr<core::CausalLM>> LoadCheckpointModel(const std::string& dir,
+                                                                    const core::ModelLoadOptions& options = {});
 
 // A WeightSource over one safetensors file. `rename` (optional) maps the
 // file's names to the names the model sees (e.g. to strip "model.").

@@ -15,7 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/model/causal_lm.h"
-#include "core/model/model_config.h"
+#include "core/model_config/model_config.h"
 #include "core/model/opt_model.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -469,9 +469,10 @@ TEST(ModelDTypeTest, Parse) {
 TEST(ModelRegistryTest, OptIsRegisteredAndUnknownTypesListIt) {
   EXPECT_THAT(ModelRegistry::Global().Types(), ::testing::Contains("opt"));
   ModelConfig config;
-  config.model_type = "llama";
+  config.model_type = "falcon";
   EXPECT_THAT(LoadCausalLM(config, WeightSource{}),
-              StatusIs(absl::StatusCode::kInvalidArgument, AllOf(HasSubstr("llama"), HasSubstr("opt"))));
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("falcon"), HasSubstr("opt"), HasSubstr("llama"))));
 }
 
 }  // namespace

@@ -70,9 +70,9 @@ def perplexity(model, ids, seqlen):
   with torch.inference_mode():
     for w in range(k):
       x = ids[w * seqlen:(w + 1) * seqlen].unsqueeze(0)
-      logits = model(input_ids=x).logits  # float16 [1, s, V]
-      assert logits.dtype == torch.float16, logits.dtype
-      loss = F.cross_entropy(logits[0, :-1, :], x[0, 1:])  # on the fp16 logits, as the references
+      logits = model(input_ids=x).logits  # [1, s, V] in the model dtype (float16 unless --dtype)
+      assert logits.dtype == model.dtype, logits.dtype
+      loss = F.cross_entropy(logits[0, :-1, :], x[0, 1:])  # on the model-dtype logits, as the references
       nlls.append(loss.float() * seqlen)
   return math.exp(torch.stack(nlls).sum().item() / (k * seqlen)), k
 
@@ -84,6 +84,11 @@ def main():
   p.add_argument("--dataset", default="wikitext2", choices=["wikitext2", "ptb"])
   p.add_argument("--seqlen", type=int, required=True)
   p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+  p.add_argument("--dtype", default="float16", choices=["auto", "float16", "bfloat16", "float32"],
+                 help="the dtype transformers loads the model in (auto: the config's)")
+  p.add_argument("--tokenizer-class", default="AutoTokenizer",
+                 help="transformers tokenizer class to load the folder's tokenizer with (AutoTokenizer picks "
+                      "one by model_type, e.g. LlamaTokenizerFast for mistral, whatever files the folder has)")
   args = p.parse_args()
   for path in [os.path.join(d, "config.json") for d in args.model_dirs] + [args.data_dir]:
     if not os.path.exists(path):
@@ -96,15 +101,17 @@ def main():
     return 2
 
   import torch
-  from transformers import AutoModelForCausalLM, AutoTokenizer
+  import transformers
+  from transformers import AutoModelForCausalLM
 
   if args.threads > 0:
     torch.set_num_threads(args.threads)
   for model_dir in args.model_dirs:
     start = time.time()
-    tok = AutoTokenizer.from_pretrained(model_dir)
+    tok = getattr(transformers, args.tokenizer_class).from_pretrained(model_dir)
     ids = torch.tensor(tok(text)["input_ids"], dtype=torch.long)
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float16,
+    dtype = args.dtype if args.dtype == "auto" else getattr(torch, args.dtype)
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype,
                                                  attn_implementation="eager").eval()
     ppl, k = perplexity(model, ids, args.seqlen)
     print(json.dumps({"model": model_dir, "dataset": args.dataset, "perplexity": ppl, "windows": k,

@@ -110,5 +110,18 @@ TEST_F(SubmitValidationTest, EachProblemNamesItsField) {
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no CPU slots")));
 }
 
+TEST_F(SubmitValidationTest, UnknownModelTypeIsRefusedNamingTheFamilies) {
+  std::ofstream(root_ + "/model/config.json") << R"({"model_type": "falcon"})";
+  EXPECT_THAT(ValidateSubmission(spec_, context_),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       AllOf(HasSubstr("model_type 'falcon'"), HasSubstr("llama"), HasSubstr("gemma3_text"),
+                             HasSubstr(root_ + "/model/config.json"))));
+  std::ofstream(root_ + "/model/config.json") << R"({"model_type": "llama"})";
+  EXPECT_TRUE(ValidateSubmission(spec_, context_).ok());
+  std::ofstream(root_ + "/model/config.json") << "not json";
+  EXPECT_THAT(ValidateSubmission(spec_, context_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not valid JSON")));
+}
+
 }  // namespace
 }  // namespace binq::server
