@@ -2,6 +2,7 @@
 // generated for the test: a job runs to its outputs, a running job is
 // cancelled, binqd is killed mid-job and its restart re-queues and finishes
 // the job, and two users' jobs both complete.
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -149,6 +150,51 @@ TEST_F(E2eTest, TwoUsersJobsBothComplete) {
   }
   EXPECT_EQ(users, (std::set<std::string>{"alice", "bob"}));
   EXPECT_THAT(outputs, SizeIs(2));
+}
+
+// A LLaMA-architecture folder whose only tokenizer is a SentencePiece
+// tokenizer.model (the LLaMA-2 fixture, tests/data/sentencepiece-llama):
+// binqd's pre-flight accepts it without vocab.json, the worker tokenizes with
+// it, and CRB quantizes the seven LLaMA linears of each block in the
+// references' order.
+TEST_F(E2eTest, LlamaWithSentencePieceTokenizerRunsThroughBinqd) {
+  const std::string llama = root_ + "/tiny-llama";
+  ProcessOptions options;
+  options.timeout_seconds = 120;
+  const ProcessResult made =
+      RunProcess({BINQ_RUN_PATH, "make-tiny", llama, "--family", "llama"}, options);
+  ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+  const std::string model = llama + "/model";
+  for (const char* f : {"vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json",
+                        "special_tokens_map.json"}) {
+    std::filesystem::remove(model + "/" + f);
+  }
+  for (const char* f : {"tokenizer.model", "tokenizer_config.json", "special_tokens_map.json"}) {
+    std::filesystem::copy_file(std::string(BINQ_TEST_DATA_DIR) + "/sentencepiece-llama/" + f,
+                               model + "/" + f);
+  }
+  StartRealDaemon();
+  const ProcessResult r = Ctl({"--output", "json", "submit", "--model", model, "--technique", "CRB",
+                               "--seqlen", "64", "--nsamples", "8", "--dtype", "float32", "--watch"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const auto lines = JsonLines(r.out);
+  ASSERT_GE(lines.size(), 2u);
+  const std::string id = lines[0]["id"];
+  BINQ_ASSERT_OK_AND_ASSIGN(const v1::Job job, WaitForState(*stub_, id, v1::SUCCEEDED));
+  std::vector<std::string> block0;
+  for (auto it = lines.begin() + 1; it != lines.end(); ++it) {
+    if (it->contains("layer") && (*it)["layer"].value("block", 0) == 0) {
+      block0.push_back((*it)["layer"]["name"].get<std::string>());
+    }
+  }
+  EXPECT_EQ(block0, (std::vector<std::string>{"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+                                              "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj",
+                                              "mlp.down_proj"}));
+  const std::string out = job.output_dir();
+  EXPECT_TRUE(Exists(out + "/model/tokenizer.model")) << out;
+  EXPECT_FALSE(Exists(out + "/model/vocab.json")) << out;
+  const nlohmann::json metrics = ReadJson(out + "/metrics.json");
+  EXPECT_GT(metrics["perplexity"]["wikitext2"]["perplexity"].get<double>(), 1.0);
 }
 
 }  // namespace
