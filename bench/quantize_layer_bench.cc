@@ -71,7 +71,13 @@ int Main(int argc, char** argv) {
     }
     double baseline = 0;
     for (const std::string& backend : std::vector<std::string>(absl::StrSplit(backends, ','))) {
-      binq::core::QuantOptions options;
+      // The technique's catalog defaults, so every technique reads its own options.
+      auto made = binq::core::MakeQuantOptions((*technique)->name(), {});
+      if (!made.ok()) {
+        std::cerr << "binq-bench-layer: " << made.status() << "\n";
+        return 2;
+      }
+      binq::core::QuantOptions options = *std::move(made);
       const auto parsed = binq::core::ParseBackend(backend);
       if (!parsed.ok()) {
         std::cerr << "binq-bench-layer: " << parsed.status() << "\n";

@@ -150,6 +150,21 @@ int GetJob(const CommandContext& c, const std::string& job_id) {
   return kExitOk;
 }
 
+int ListTechniques(const CommandContext& c) {
+  binq::v1::ListTechniquesResponse catalog;
+  auto context = Unary(c);
+  if (grpc::Status s = c.stub->ListTechniques(context.get(), binq::v1::ListTechniquesRequest(), &catalog);
+      !s.ok()) {
+    return Fail(c, s, "techniques");
+  }
+  if (c.json) {
+    for (const binq::v1::Technique& t : catalog.techniques()) *c.out << ToJsonLine(t) << "\n";
+  } else {
+    *c.out << FormatTechniques(catalog);
+  }
+  return kExitOk;
+}
+
 int CancelJob(const CommandContext& c, const std::string& job_id) {
   binq::v1::CancelJobRequest request;
   request.set_job_id(job_id);

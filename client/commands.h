@@ -29,6 +29,9 @@ int SubmitJob(const CommandContext& c, const binq::v1::SubmitJobRequest& request
 int WatchJob(const CommandContext& c, const std::string& job_id, int64_t after_seq);
 int ListJobs(const CommandContext& c, const std::string& state, const std::string& user, int limit);
 int GetJob(const CommandContext& c, const std::string& job_id);
+// The daemon's technique catalog (ListTechniques): names, aliases, help,
+// options with defaults and ranges; with --output json one technique per line.
+int ListTechniques(const CommandContext& c);
 int CancelJob(const CommandContext& c, const std::string& job_id);
 int JobLogs(const CommandContext& c, const std::string& job_id, int64_t tail_bytes, bool events);
 int JobResult(const CommandContext& c, const std::string& job_id);

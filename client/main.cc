@@ -1,6 +1,7 @@
 // binqctl: submit quantization jobs to binqd and follow them.
 //   binqctl submit --model facebook/opt-13b --technique CRB --watch
-// Links only the gRPC client (no LibTorch, nothing of binq's core).
+// Links only the gRPC client and the technique catalog (pure data, for the
+// technique flags), no LibTorch, nothing else of binq's core.
 #include <unistd.h>
 
 #include <cstdlib>
@@ -17,6 +18,7 @@
 #include "client/exit_codes.h"
 #include "client/job_watcher.h"
 #include "client/spec_builder.h"
+#include "core/base/technique_flags.h"
 
 namespace binq::client {
 namespace {
@@ -29,19 +31,12 @@ struct SpecFlag {
 };
 constexpr SpecFlag kSpecFlags[] = {
     {"--model", "model", "local checkpoint directory (as binqd sees it) or hub id, e.g. facebook/opt-13b"},
-    {"--technique", "technique", "braq, CRBOG, CRB, sign, rtn, or fp16 (evaluate only); any case"},
+    {"--technique", "technique", "any case; `binqctl techniques` lists them with their options"},
     {"--dataset", "dataset", "calibration data: wikitext2 (default), ptb, c4, or a text file path"},
     {"--eval", "eval_datasets", "comma-separated datasets to evaluate (default: the calibration one)"},
-    {"--blocksize", "blocksize", "columns per quantization block (default 128)"},
-    {"--salient-metric", "salient_metric", "hessian (default) or magnitude"},
     {"--nsamples", "nsamples", "calibration windows (default 128)"},
     {"--seqlen", "seqlen", "tokens per window (default 2048)"},
     {"--seed", "seed", "calibration sampling seed (default 0)"},
-    {"--percdamp", "percdamp", "Hessian damping, fraction of mean(diag H) (default 0.01)"},
-    {"--crb-variant", "crb_variant", "CRB: current (default) or paper2025"},
-    {"--lam", "lam", "CRB: Tikhonov λ (default 1e-5)"},
-    {"--corr-damp", "corr_damp", "CRB: correlation damping γ (default 0.1)"},
-    {"--wbits", "wbits", "rtn: bits per weight (default 2)"},
     {"--device", "device", "auto (default), cpu or cuda"},
     {"--dtype", "dtype", "auto (the checkpoint's), float16, bfloat16 or float32"},
     {"--save-model", "save_model", "write the de-quantized HF checkpoint model/ (default true)"},
@@ -79,6 +74,8 @@ int Main(int argc, char** argv) {
   submit->add_option("-f,--file", spec_file, "YAML or JSON spec file with the same keys as the flags "
                                              "(model, technique, dataset, eval_datasets, blocksize, …)");
   for (const SpecFlag& f : kSpecFlags) submit->add_option(f.flag, spec_values[f.key], f.help);
+  TechniqueFlags technique_flags;  // --blocksize, --corr_damp/--corr-damp, --cgb, … from the catalog
+  technique_flags.AddTo(submit, "Technique options (binqd checks them against --technique's)");
   submit->add_flag("--watch,-w", watch_after, "follow the job until it ends (exit code = its outcome)");
 
   CLI::App* watch = app.add_subcommand("watch", "Follow a job live: per-layer errors, ETA, perplexities");
@@ -105,6 +102,8 @@ int Main(int argc, char** argv) {
   bool events = false;
   logs->add_option("--tail", tail_bytes, "bytes from the end (default 1 MiB)");
   logs->add_flag("--events", events, "the stored events instead of the worker log");
+  CLI::App* techniques = app.add_subcommand(
+      "techniques", "List binqd's techniques: names, aliases, help, options with defaults and ranges");
   CLI::App* result = app.add_subcommand("result", "Metrics and output paths of a job");
   result->add_option("job", job_id, "job id")->required();
 
@@ -147,6 +146,17 @@ int Main(int argc, char** argv) {
         return kExitUsage;
       }
     }
+    auto options = technique_flags.Given();
+    if (!options.ok()) {
+      std::cerr << "binqctl submit: " << options.status().message() << "\n";
+      return kExitUsage;
+    }
+    for (const auto& [key, value] : *options) {
+      if (absl::Status s = builder.SetOption(key, value); !s.ok()) {
+        std::cerr << "binqctl submit: " << s.message() << "\n";
+        return kExitUsage;
+      }
+    }
     binq::v1::SubmitJobRequest request = builder.request();
     if (request.user().empty()) request.set_user(LoginName());
     return SubmitJob(c, request, watch_after);
@@ -154,6 +164,7 @@ int Main(int argc, char** argv) {
   if (*watch) return WatchJob(c, job_id, after_seq);
   if (*list) return ListJobs(c, state, user, std::max(1, limit));
   if (*get) return GetJob(c, job_id);
+  if (*techniques) return ListTechniques(c);
   if (*cancel) return CancelJob(c, job_id);
   if (*logs) return JobLogs(c, job_id, tail_bytes, events);
   return JobResult(c, job_id);

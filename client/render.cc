@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <map>
 
 #include <google/protobuf/util/json_util.h>
 
@@ -35,7 +36,25 @@ std::string SpecSummary(const binq::v1::JobSpec& spec) {
   return absl::StrCat(spec.technique(), " on ", spec.model(), " (", datasets, ")");
 }
 
+std::string OptionValueText(const google::protobuf::Value& v) {
+  switch (v.kind_case()) {
+    case google::protobuf::Value::kBoolValue: return v.bool_value() ? "true" : "false";
+    case google::protobuf::Value::kNumberValue: return absl::StrCat(v.number_value());
+    case google::protobuf::Value::kStringValue: return v.string_value();
+    default: return "?";
+  }
+}
+
+std::string TechniqueOptionsText(const binq::v1::JobSpec& spec) {
+  std::map<std::string, std::string> sorted;  // the proto map has no order
+  for (const auto& [key, value] : spec.technique_options()) sorted[key] = OptionValueText(value);
+  std::vector<std::string> parts;
+  for (const auto& [key, text] : sorted) parts.push_back(absl::StrCat(key, " ", text));
+  return absl::StrJoin(parts, ", ");
+}
+
 }  // namespace
+
 
 std::string ToJsonLine(const google::protobuf::Message& message) {
   std::string json;
@@ -112,9 +131,8 @@ std::string FormatJobDetails(const binq::v1::Job& job) {
                                   " tokens, seed ", spec.seed()));
   row("evaluation", spec.eval_datasets().empty() ? spec.dataset()
                                                  : absl::StrJoin(spec.eval_datasets(), ", "));
-  row("options", absl::StrCat("blocksize ", spec.blocksize(), ", salient_metric ",
-                              spec.salient_metric(), ", percdamp ", spec.percdamp(), ", device ",
-                              spec.device()));
+  row("options", absl::StrCat(TechniqueOptionsText(spec), spec.technique_options().empty() ? "" : ", ",
+                              "device ", spec.device()));
   row("created", FormatTime(job.create_time()));
   row("started", FormatTime(job.start_time()));
   row("ended", FormatTime(job.end_time()));
@@ -250,6 +268,23 @@ void WatchView::Show(const binq::v1::JobEvent& e) {
     case E::KIND_NOT_SET:
       break;
   }
+}
+
+std::string FormatTechniques(const binq::v1::ListTechniquesResponse& catalog) {
+  std::string out;
+  for (const binq::v1::Technique& t : catalog.techniques()) {
+    std::string name = t.name();
+    if (!t.aliases().empty()) absl::StrAppend(&name, " (", absl::StrJoin(t.aliases(), ", "), ")");
+    absl::StrAppend(&out, absl::StrFormat("%-14s %s%s\n", name, t.help(),
+                                          t.needs_calibration() ? "" : " [no calibration]"));
+    for (const binq::v1::TechniqueOption& o : t.options()) {
+      std::string key = "--" + o.key();
+      for (const std::string& a : o.aliases()) absl::StrAppend(&key, ", --", a);
+      absl::StrAppend(&out, absl::StrFormat("    %-22s %s (default %s; %s)\n", key, o.help(),
+                                            OptionValueText(o.default_value()), o.range()));
+    }
+  }
+  return out;
 }
 
 }  // namespace binq::client

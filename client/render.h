@@ -27,6 +27,9 @@ std::string StageName(binq::v1::Stage stage);
 std::string FormatJobTable(const std::vector<binq::v1::Job>& jobs);
 // `binqctl get` / `result`: every field a person needs, one per line.
 std::string FormatJobDetails(const binq::v1::Job& job);
+// `binqctl techniques`: each technique with its aliases and help, then its
+// options (--key, help, default, range), one per line.
+std::string FormatTechniques(const binq::v1::ListTechniquesResponse& catalog);
 
 // The live view of `binqctl watch`: a header, a row per quantized layer, a
 // line per finished block (with ETA and peak memory), evaluation progress,

@@ -13,6 +13,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "core/base/technique_catalog.h"
+#include "proto/convert/option_value_convert.h"
 
 namespace binq::client {
 namespace {
@@ -87,8 +89,48 @@ absl::Status SetScalar(Message* m, const FieldDescriptor* f, const std::string& 
   }
 }
 
+// The catalog's schema for `key` (a technique option key or alias of any
+// technique), or nullptr.
+const OptionSchema* CatalogOption(const std::string& key) {
+  for (const TechniqueEntry& e : TechniqueCatalog()) {
+    if (const OptionSchema* s = e.FindOption(key)) return s;
+  }
+  return nullptr;
+}
+
+absl::Status SetOptionText(binq::v1::SubmitJobRequest& request, const OptionSchema& schema,
+                           const std::string& text) {
+  auto value = ParseOptionAs(schema.type, schema.key, text);
+  if (!value.ok()) return value.status();
+  (*request.mutable_spec()->mutable_technique_options())[schema.key] = api::OptionToProto(*value);
+  return absl::OkStatus();
+}
+
+absl::Status SetNode(binq::v1::SubmitJobRequest& request, const std::string& key,
+                     const YAML::Node& node);
+
+// `technique_options:` as a mapping of option keys to scalars.
+absl::Status SetOptionsNode(binq::v1::SubmitJobRequest& request, const YAML::Node& node) {
+  if (!node.IsMap()) {
+    return absl::InvalidArgumentError("technique_options: must be a mapping of option: value");
+  }
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    if (CatalogOption(key) == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("technique_options: unknown option '", key, "'"));
+    }
+    if (absl::Status s = SetNode(request, key, entry.second); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SetNode(binq::v1::SubmitJobRequest& request, const std::string& key,
                      const YAML::Node& node) {
+  if (key == "technique_options") return SetOptionsNode(request, node);
+  if (const OptionSchema* option = CatalogOption(key)) {
+    if (!node.IsScalar()) return absl::InvalidArgumentError(absl::StrCat(key, ": must be a single value"));
+    return SetOptionText(request, *option, node.Scalar());
+  }
   auto target = Find(request, key);
   if (!target.ok()) return target.status();
   Message* m = target->message;
@@ -117,8 +159,12 @@ absl::Status SetNode(binq::v1::SubmitJobRequest& request, const std::string& key
 std::vector<std::string> SpecBuilder::Keys() {
   std::vector<std::string> keys;
   const auto* spec = binq::v1::JobSpec::descriptor();
-  for (int i = 0; i < spec->field_count(); ++i) keys.push_back(spec->field(i)->name());
+  for (int i = 0; i < spec->field_count(); ++i) {
+    // The deprecated option fields are reached as technique options.
+    if (!spec->field(i)->options().deprecated()) keys.push_back(spec->field(i)->name());
+  }
   for (const char* k : {"priority", "user", "request_id"}) keys.push_back(k);
+  for (const auto& [key, option] : AllCatalogOptions()) keys.push_back(key);
   std::sort(keys.begin(), keys.end());
   return keys;
 }
@@ -141,6 +187,13 @@ absl::Status SpecBuilder::AddFile(const std::string& path) {
       return absl::InvalidArgumentError(absl::StrCat(path, ": ", s.message()));
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status SpecBuilder::SetOption(const std::string& key, const OptionValue& value) {
+  const OptionSchema* option = CatalogOption(key);
+  if (option == nullptr) return absl::InvalidArgumentError(absl::StrCat(key, ": not a technique option"));
+  (*request_.mutable_spec()->mutable_technique_options())[option->key] = api::OptionToProto(value);
   return absl::OkStatus();
 }
 

@@ -1,8 +1,11 @@
 // Builds a SubmitJobRequest from a spec file (`-f job.yaml|json`) and
 // command-line settings. Both speak the same keys: every field of
 // binq.v1.JobSpec by its proto name (model, technique, dataset,
-// eval_datasets, blocksize, …) plus the request's priority, user and
-// request_id. Settings given on the command line override the file's.
+// eval_datasets, …), the request's priority, user and request_id, and every
+// technique option of the catalog (blocksize, corr_damp, cgb, …, at the top
+// level or under `technique_options:`), typed by the catalog and sent in
+// technique_options; the daemon checks them against the job's technique.
+// Settings given on the command line override the file's.
 #ifndef BINQ_CLIENT_SPEC_BUILDER_H_
 #define BINQ_CLIENT_SPEC_BUILDER_H_
 
@@ -12,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "binq/v1/binq.pb.h"
+#include "core/base/option_schema.h"
 
 namespace binq::client {
 
@@ -23,6 +27,9 @@ class SpecBuilder {
   // One setting, `value` as typed on a command line ("128", "true",
   // "wikitext2,ptb" for lists). INVALID_ARGUMENT naming the key.
   [[nodiscard]] absl::Status Set(const std::string& key, const std::string& value);
+  // One technique option, already typed (technique_flags.h). INVALID_ARGUMENT
+  // for a key no technique of the catalog has.
+  [[nodiscard]] absl::Status SetOption(const std::string& key, const OptionValue& value);
 
   const binq::v1::SubmitJobRequest& request() const { return request_; }
 

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <map>
+#include <variant>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -69,22 +71,74 @@ Field Member(const char* key, T JobSpec::*member) {
       [member](const JobSpec& spec) { return Json(spec.*member); }};
 }
 
+// The type of `key` wherever the catalog defines it; ranges are checked later,
+// against the job's technique (ValidateJobSpec).
+absl::Status CheckCatalogType(const std::string& key, const Json& j) {
+  for (const auto& [k, option] : AllCatalogOptions()) {
+    if (k != NormalizeOptionKey(key)) continue;
+    switch (option.schema->type) {
+      case OptionType::kBool:
+        return j.is_boolean() ? absl::OkStatus() : Invalid(key, "must be true or false");
+      case OptionType::kEnum:
+        return j.is_string() ? absl::OkStatus() : Invalid(key, "must be a string");
+      case OptionType::kInt:
+        return j.is_number() ? absl::OkStatus() : Invalid(key, "must be an integer");
+      case OptionType::kDouble:
+        return j.is_number() ? absl::OkStatus() : Invalid(key, "must be a number");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<OptionValue> OptionFromJson(const std::string& key, const Json& j) {
+  if (absl::Status s = CheckCatalogType(key, j); !s.ok()) return s;
+  if (j.is_boolean()) return OptionValue(j.get<bool>());
+  if (j.is_number_integer()) {
+    if (j.is_number_unsigned() && j.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) {
+      return Invalid(key, "is too large");
+    }
+    return OptionValue(j.get<int64_t>());
+  }
+  if (j.is_number_float()) return OptionValue(j.get<double>());
+  if (j.is_string()) return OptionValue(j.get<std::string>());
+  return Invalid(key, "must be a number, true/false or a string");
+}
+
+Json OptionToJson(const OptionValue& value) {
+  return std::visit([](const auto& v) { return Json(v); }, value);
+}
+
+absl::Status ReadTechniqueOptions(const Json& j, JobSpec& spec) {
+  if (!j.is_object()) return Invalid("technique_options", "must be an object of option: value");
+  for (const auto& [key, value] : j.items()) {
+    auto v = OptionFromJson(key, value);
+    if (!v.ok()) return v.status();
+    spec.technique_options[key] = *std::move(v);
+  }
+  return absl::OkStatus();
+}
+
+Json WriteTechniqueOptions(const JobSpec& spec) {
+  Json j = Json::object();
+  for (const auto& [key, value] : spec.technique_options) j[key] = OptionToJson(value);
+  return j;
+}
+
+bool IsLegacyOptionKey(const std::string& key) {
+  const auto& keys = LegacyOptionKeys();
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
 const std::map<std::string, Field>& Fields() {
   static const auto* const kFields = new std::map<std::string, Field>{
       {"model", Member("model", &JobSpec::model)},
       {"technique", Member("technique", &JobSpec::technique)},
       {"dataset", Member("dataset", &JobSpec::dataset)},
       {"eval_datasets", Member("eval_datasets", &JobSpec::eval_datasets)},
-      {"blocksize", Member("blocksize", &JobSpec::blocksize)},
-      {"salient_metric", Member("salient_metric", &JobSpec::salient_metric)},
+      {"technique_options", Field{ReadTechniqueOptions, WriteTechniqueOptions}},
       {"nsamples", Member("nsamples", &JobSpec::nsamples)},
       {"seqlen", Member("seqlen", &JobSpec::seqlen)},
       {"seed", Member("seed", &JobSpec::seed)},
-      {"percdamp", Member("percdamp", &JobSpec::percdamp)},
-      {"crb_variant", Member("crb_variant", &JobSpec::crb_variant)},
-      {"lam", Member("lam", &JobSpec::lam)},
-      {"corr_damp", Member("corr_damp", &JobSpec::corr_damp)},
-      {"wbits", Member("wbits", &JobSpec::wbits)},
       {"device", Member("device", &JobSpec::device)},
       {"dtype", Member("dtype", &JobSpec::dtype)},
       {"save_model", Member("save_model", &JobSpec::save_model)},
@@ -108,33 +162,33 @@ bool IsBuiltinDataset(absl::string_view name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-const std::vector<std::string>& KnownTechniques() {
-  static const auto* const kNames =
-      new std::vector<std::string>{"braq", "CRB", "CRBOG", "fp16", "rtn", "sign"};
-  return *kNames;
+std::vector<std::string> KnownTechniques() {
+  std::vector<std::string> names;
+  for (const TechniqueEntry& e : TechniqueCatalog()) names.push_back(e.name);
+  return names;
 }
 
 absl::StatusOr<std::string> CanonicalTechnique(absl::string_view name) {
-  const std::string lower = absl::AsciiStrToLower(name);
-  for (const std::string& known : KnownTechniques()) {
-    if (absl::AsciiStrToLower(known) == lower) return known;
-  }
-  return Invalid("technique", absl::StrCat("unknown '", name, "' (known: ",
-                                           absl::StrJoin(KnownTechniques(), ", "), ")"));
+  auto entry = FindTechniqueEntry(name);
+  if (!entry.ok()) return entry.status();
+  return (*entry)->name;
+}
+
+absl::StatusOr<JobSpec> ResolveTechnique(JobSpec spec) {
+  if (spec.technique.empty()) return Invalid("technique", "must be given");
+  auto options = TechniqueOptions::Resolve(spec.technique, spec.technique_options);
+  if (!options.ok()) return options.status();
+  spec.technique = options->technique();
+  spec.technique_options = options->values();
+  return spec;
 }
 
 absl::Status ValidateJobSpec(const JobSpec& spec) {
   if (spec.model.empty()) return Invalid("model", "must name a model directory or hub id");
-  if (spec.technique.empty()) return Invalid("technique", "must be given");
-  if (auto t = CanonicalTechnique(spec.technique); !t.ok()) return t.status();
+  if (absl::Status s = ResolveTechnique(spec).status(); !s.ok()) return s;
   if (absl::Status s = CheckDataset("dataset", spec.dataset); !s.ok()) return s;
   for (const std::string& d : spec.eval_datasets) {
     if (absl::Status s = CheckDataset("eval_datasets", d); !s.ok()) return s;
-  }
-  if (spec.blocksize < 1) return Invalid("blocksize", absl::StrCat("must be ≥ 1, got ", spec.blocksize));
-  if (spec.salient_metric != "hessian" && spec.salient_metric != "magnitude") {
-    return Invalid("salient_metric",
-                   absl::StrCat("must be hessian or magnitude, got '", spec.salient_metric, "'"));
   }
   if (spec.nsamples < 1) return Invalid("nsamples", absl::StrCat("must be ≥ 1, got ", spec.nsamples));
   if (spec.nsamples > 100000) {
@@ -145,22 +199,6 @@ absl::Status ValidateJobSpec(const JobSpec& spec) {
   }
   if (spec.seqlen > (1 << 20)) {
     return Invalid("seqlen", absl::StrCat("must be ≤ 1048576, got ", spec.seqlen));
-  }
-  if (!(spec.percdamp > 0) || !std::isfinite(spec.percdamp)) {
-    return Invalid("percdamp", absl::StrCat("must be > 0, got ", spec.percdamp));
-  }
-  if (spec.crb_variant != "current" && spec.crb_variant != "paper2025") {
-    return Invalid("crb_variant",
-                   absl::StrCat("must be current or paper2025, got '", spec.crb_variant, "'"));
-  }
-  if (!(spec.lam >= 0) || !std::isfinite(spec.lam)) {
-    return Invalid("lam", absl::StrCat("must be ≥ 0, got ", spec.lam));
-  }
-  if (!(spec.corr_damp >= 0 && spec.corr_damp < 1)) {
-    return Invalid("corr_damp", absl::StrCat("must be in [0, 1), got ", spec.corr_damp));
-  }
-  if (spec.wbits < 1 || spec.wbits > 8) {
-    return Invalid("wbits", absl::StrCat("must be in 1…8, got ", spec.wbits));
   }
   if (spec.device != "auto" && spec.device != "cpu" && spec.device != "cuda") {
     return Invalid("device", absl::StrCat("must be auto, cpu or cuda, got '", spec.device, "'"));
@@ -184,7 +222,14 @@ Json JobSpecToJson(const JobSpec& spec) {
 absl::StatusOr<JobSpec> JobSpecFromJson(const Json& json) {
   if (!json.is_object()) return absl::InvalidArgumentError("spec: must be a JSON/YAML object");
   JobSpec spec;
+  OptionValues legacy;
   for (const auto& [key, value] : json.items()) {
+    if (IsLegacyOptionKey(key)) {
+      auto v = OptionFromJson(key, value);
+      if (!v.ok()) return v.status();
+      legacy[key] = *std::move(v);
+      continue;
+    }
     const auto it = Fields().find(key);
     if (it == Fields().end()) {
       std::vector<std::string> known;
@@ -193,6 +238,7 @@ absl::StatusOr<JobSpec> JobSpecFromJson(const Json& json) {
     }
     if (absl::Status s = it->second.read(value, spec); !s.ok()) return s;
   }
+  MergeLegacyOptions(spec.technique, legacy, spec.technique_options);
   return spec;
 }
 

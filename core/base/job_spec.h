@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/base/technique_catalog.h"
 #include "nlohmann/json.hpp"
 
 namespace binq {
@@ -20,8 +21,9 @@ struct JobSpec {
   // Local checkpoint directory, or a hub id ("facebook/opt-13b") resolved in
   // the Hugging Face cache (core/base/model_locator.h).
   std::string model;
-  // Quantization technique, case-insensitive (braq, CRBOG, CRB, sign, rtn), or
-  // "fp16" to evaluate the unquantized model.
+  // Quantization technique, any case, by name or alias (technique_catalog.h):
+  // braq, CRBOG, CRB, sign, rtn, or none (alias fp16) to evaluate the
+  // unquantized model.
   std::string technique;
   // Calibration dataset: wikitext2, ptb, c4, or a path to a plain UTF-8 text
   // file (a custom dataset).
@@ -30,19 +32,18 @@ struct JobSpec {
   // calibration dataset only (the CRB repository's convention).
   std::vector<std::string> eval_datasets;
 
-  int64_t blocksize = 128;                // columns per quantization block
-  std::string salient_metric = "hessian"; // hessian | magnitude
+  // The technique's own options by key (the reference scripts' spellings:
+  // blocksize, salient_metric, percdamp, lam, corr_damp, wbits, …), checked
+  // against the technique's catalog row (core/base/technique_catalog.h);
+  // unset ones take the row's defaults. binqd stores, and the worker records
+  // in metrics.json, the resolved set (every option, defaults filled in).
+  OptionValues technique_options;
+
   int64_t nsamples = 128;                 // calibration windows
   // Tokens per window (calibration and evaluation); 0 = the model's
   // max_position_embeddings (2048 for OPT), as the references take it.
   int64_t seqlen = 0;
   uint64_t seed = 0;                      // calibration sampling (CPython random)
-  double percdamp = 0.01;                 // δ = percdamp · mean(diag H)
-  // CRB only (ALGORITHMS.md §6).
-  std::string crb_variant = "current";    // current | paper2025
-  double lam = 1e-5;
-  double corr_damp = 0.1;
-  int wbits = 2;                          // rtn only
 
   std::string device = "auto";            // auto | cpu | cuda  (auto: cuda when present)
   std::string dtype = "auto";             // auto (the checkpoint's) | float16 | bfloat16 | float32
@@ -59,26 +60,38 @@ struct JobSpec {
 const std::vector<std::string>& BuiltinDatasets();
 bool IsBuiltinDataset(absl::string_view name);
 
-// Techniques the worker knows, canonical spelling, plus "fp16". The daemon
-// validates against this list without loading LibTorch; a test checks it
-// against the worker's technique registry.
-const std::vector<std::string>& KnownTechniques();
-// The canonical spelling of a technique given in any case, or INVALID_ARGUMENT
-// "technique: unknown 'x' (known: …)".
+// Canonical names of the techniques in the catalog (technique_catalog.h),
+// sorted. The daemon validates against them without loading LibTorch;
+// tests/core/quant/catalog_registry_test.cc checks them against the worker's
+// technique registry.
+std::vector<std::string> KnownTechniques();
+// The canonical spelling of a technique given in any case or by an alias
+// ("fp16" → "none"), or INVALID_ARGUMENT "technique: unknown 'x' (known: …)".
 [[nodiscard]] absl::StatusOr<std::string> CanonicalTechnique(absl::string_view name);
 
 // Field-by-field range checks that need no files: INVALID_ARGUMENT whose
-// message starts with the field name ("blocksize: must be ≥ 1, got 0").
+// message starts with the field or option name ("nsamples: must be ≥ 1, got
+// 0", "corr_damp: must be in [0, 1), got 2"); technique_options are checked
+// against the technique's catalog row (TechniqueOptions::Resolve).
 // Does not check that the model or dataset files exist (see
 // model_locator.h and datasets.h for that).
 [[nodiscard]] absl::Status ValidateJobSpec(const JobSpec& spec);
 
-// The spec as JSON (every field), and back. FromJson accepts a subset of the
-// fields (the rest keep their defaults) and rejects unknown keys and values
-// of the wrong type with INVALID_ARGUMENT naming the key. The same format is
-// the `binqctl submit -f job.json` file and the "spec" of metrics.json.
+// The spec as JSON (every field; technique_options as an object of typed
+// values), and back. FromJson accepts a subset of the fields (the rest keep
+// their defaults) and rejects unknown keys and values of the wrong type with
+// INVALID_ARGUMENT naming the key. Top-level keys of the options that were
+// spec fields before technique_options (LegacyOptionKeys: blocksize, lam, …,
+// as older metrics.json and stored jobs have them) are folded into
+// technique_options (MergeLegacyOptions). The same format is the "spec" of
+// metrics.json and of the daemon's job store.
 nlohmann::json JobSpecToJson(const JobSpec& spec);
 [[nodiscard]] absl::StatusOr<JobSpec> JobSpecFromJson(const nlohmann::json& json);
+
+// The spec with its technique canonical and technique_options resolved
+// (every option of the technique, defaults filled in); INVALID_ARGUMENT as
+// ValidateJobSpec for the technique and its options.
+[[nodiscard]] absl::StatusOr<JobSpec> ResolveTechnique(JobSpec spec);
 
 // The evaluation datasets a run uses: spec.eval_datasets, or {dataset}.
 std::vector<std::string> EffectiveEvalDatasets(const JobSpec& spec);

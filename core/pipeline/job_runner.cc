@@ -41,19 +41,6 @@ double Since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-absl::StatusOr<QuantOptions> QuantOptionsFor(const JobSpec& spec) {
-  QuantOptions q;
-  q.blocksize = spec.blocksize;
-  q.percdamp = spec.percdamp;
-  BINQ_ASSIGN_OR_RETURN(q.salient_metric, ParseSalientMetric(spec.salient_metric));
-  BINQ_ASSIGN_OR_RETURN(q.crb_variant, ParseCrbVariant(spec.crb_variant));
-  q.lam = spec.lam;
-  q.corr_damp = spec.corr_damp;
-  q.wbits = spec.wbits;
-  BINQ_RETURN_IF_ERROR(ValidateOptions(q));
-  return q;
-}
-
 // Dataset progress as ProgressEvents of `stage`, at most one per percent.
 DataProgressFn ProgressTo(EventSink& sink, Stage stage) {
   auto last = std::make_shared<std::pair<std::string, int64_t>>();
@@ -102,14 +89,13 @@ absl::StatusOr<RunResult> RunJob(const JobSpec& spec_in, const RunOptions& optio
   if (options.output_dir.empty()) return absl::InvalidArgumentError("output directory: must be given");
   // A job replaces only an earlier job's folder; say so now, not after hours.
   BINQ_RETURN_IF_ERROR(CheckReplaceable(options.output_dir, kMetricsFile));
-  JobSpec spec = spec_in;
-  BINQ_ASSIGN_OR_RETURN(spec.technique, CanonicalTechnique(spec.technique));
-  const bool quantize = spec.technique != "fp16";
-  const Technique* technique = nullptr;
-  if (quantize) {
-    BINQ_ASSIGN_OR_RETURN(technique, TechniqueRegistry::Global().Find(spec.technique));
-  }
-  BINQ_ASSIGN_OR_RETURN(const QuantOptions quant_options, QuantOptionsFor(spec));
+  // The technique canonical and its options resolved (defaults filled in), so
+  // metrics.json and binq.safetensors record exactly what ran.
+  BINQ_ASSIGN_OR_RETURN(JobSpec spec, ResolveTechnique(spec_in));
+  const bool quantize = spec.technique != kNoQuantization;  // none: evaluate as loaded
+  BINQ_ASSIGN_OR_RETURN(const Technique* technique, TechniqueRegistry::Global().Find(spec.technique));
+  BINQ_ASSIGN_OR_RETURN(const QuantOptions quant_options,
+                        MakeQuantOptions(spec.technique, spec.technique_options));
   const std::string data_dir = options.data_dir.empty() ? DefaultDataDir() : options.data_dir;
   std::map<std::string, double> timings;
   UseReferenceNumerics();

@@ -13,8 +13,8 @@
 //
 // Every step becomes an Event on `sink`; `cancel` is honoured between stages,
 // blocks, layers, calibration windows and evaluation windows (CANCELLED, and
-// no output folder is left behind). Technique "fp16" skips calibration and
-// quantization and evaluates the model as loaded.
+// no output folder is left behind). Technique "none" (alias "fp16") skips
+// calibration and quantization and evaluates the model as loaded.
 //
 // Thread-safety: run one job per process (LibTorch state such as TF32 and
 // the thread count is process-wide). Events are emitted on the calling thread.

@@ -380,10 +380,17 @@ BlockQuantizer ArbBlockQuantizer(const ArbParams& params, const QuantOptions& op
   };
 }
 
+absl::StatusOr<ArbParams> ArbParamsFromOptions(ArbMethod method, const QuantOptions& options) {
+  ArbParams params;
+  params.method = method;
+  BINQ_ASSIGN_OR_RETURN(params.order2_group, options.technique_options.Bool("order2_group"));
+  return params;
+}
+
 absl::StatusOr<LayerResult> QuantizeArbLayer(const LayerProblem& problem,
                                              const QuantOptions& options,
                                              const ArbParams& params) {
-  BINQ_RETURN_IF_ERROR(ValidateOptions(options));
+  BINQ_RETURN_IF_ERROR(ValidateOptions(options, ArbMethodName(params.method)));
   BINQ_RETURN_IF_ERROR(ValidateArbParams(params));
   at::Tensor gram;
   if (params.method == ArbMethod::kArbX) {
@@ -410,8 +417,11 @@ absl::StatusOr<LayerResult> QuantizeArbLayer(const LayerProblem& problem,
                         QuantizeBlockwise(problem, options, ArbMethodName(params.method),
                                           quantize_block));
   result.backend = run.method == ArbMethod::kArbX && !run.exact_gram_order ? "aten-gemm" : "aten";
+  // Stored de-quantized (fp16): binq's packed layouts do not hold ARB's
+  // levels yet (CGB's four partitions, ARB-RC's per-column scales).
   result.packing = {PackingScheme::Kind::kNone, options.blocksize, 0};
-  result.storage_bits = 16;
+  result.storage_bits =
+      PackedBitsPerWeight(result.packing, result.quantized.size(0), result.quantized.size(1));
   return result;
 }
 

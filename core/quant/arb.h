@@ -98,6 +98,11 @@ at::Tensor ArbPartitionCodes(const ArbBlockMasks& masks);
 BlockQuantizer ArbBlockQuantizer(const ArbParams& params, const QuantOptions& options,
                                  const at::Tensor& gram, bool gram_is_hessian);
 
+// The params a registered technique runs with: `method`, and order2_group
+// from options.technique_options (the catalog row's, MakeQuantOptions).
+[[nodiscard]] absl::StatusOr<ArbParams> ArbParamsFromOptions(ArbMethod method,
+                                                             const QuantOptions& options);
+
 // A whole layer. ARB-X reads problem.input_gram, or hessian/2 without it;
 // `params.exact_gram_order` is replaced by (options.backend == kAten).
 // Diagnostics: split_per_block, salient_per_block, block_diagnostics

@@ -261,16 +261,40 @@ BlockQuantizer HbllmBlockQuantizer(const HbllmParams& params, const QuantOptions
   };
 }
 
+absl::StatusOr<HbllmParams> HbllmParamsFromOptions(HbllmMethod method,
+                                                   const QuantOptions& options) {
+  const TechniqueOptions& own = options.technique_options;
+  HbllmParams params;
+  params.method = method;
+  BINQ_ASSIGN_OR_RETURN(const std::string score, own.Enum("salient_metric"));
+  BINQ_ASSIGN_OR_RETURN(const std::string partition, own.Enum("group_partition"));
+  BINQ_ASSIGN_OR_RETURN(params.share_mean, own.Bool("share_mean"));
+  if (score != "l2" && score != "l1") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("salient_metric: must be l2 or l1 for ", HbllmMethodName(method), ", got ", score));
+  }
+  if (partition != "row" && partition != "global") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("group_partition: must be row or global, got ", partition));
+  }
+  params.score = score == "l2" ? HbllmSalientScore::kL2 : HbllmSalientScore::kL1;
+  params.partition = partition == "row" ? HbllmGroupPartition::kRow : HbllmGroupPartition::kGlobal;
+  return params;
+}
+
 absl::StatusOr<LayerResult> QuantizeHbllmLayer(const LayerProblem& problem,
                                                const QuantOptions& options,
                                                const HbllmParams& params) {
-  BINQ_RETURN_IF_ERROR(ValidateOptions(options));
+  BINQ_RETURN_IF_ERROR(ValidateOptions(options, HbllmMethodName(params.method)));
   BINQ_ASSIGN_OR_RETURN(LayerResult result,
                         QuantizeBlockwise(problem, options, HbllmMethodName(params.method),
                                           HbllmBlockQuantizer(params, options)));
   result.backend = "aten";
+  if (params.method == HbllmMethod::kCol) result.wbits_paper = 1.0;
+  // Stored de-quantized (fp16): binq's packed layouts hold no Haar-domain codes yet.
   result.packing = {PackingScheme::Kind::kNone, options.blocksize, 0};
-  result.storage_bits = 16;
+  result.storage_bits =
+      PackedBitsPerWeight(result.packing, result.quantized.size(0), result.quantized.size(1));
   return result;
 }
 

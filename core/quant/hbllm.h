@@ -98,7 +98,15 @@ HbllmBlock QuantizeHbllmBlock(const at::Tensor& block, const std::vector<int64_t
 
 BlockQuantizer HbllmBlockQuantizer(const HbllmParams& params, const QuantOptions& options);
 
-// A whole layer. partition: 2 in salient columns, 0 elsewhere;
+// The params a registered technique runs with: `method`, and salient_metric
+// (l2|l1), group_partition (row|global), share_mean from
+// options.technique_options.
+[[nodiscard]] absl::StatusOr<HbllmParams> HbllmParamsFromOptions(HbllmMethod method,
+                                                                 const QuantOptions& options);
+
+// A whole layer. wbits_paper as the paper counts it: row-hbraq 1 + salient
+// columns / cols (the salient residual is a second plane over the filled
+// non-salient one), col-hbraq 1.00 (each column binarized once). partition: 2 in salient columns, 0 elsewhere;
 // block_diagnostics "band_split" and "band_split_len" as the goldens.
 [[nodiscard]] absl::StatusOr<LayerResult> QuantizeHbllmLayer(const LayerProblem& problem,
                                                              const QuantOptions& options,

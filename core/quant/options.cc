@@ -1,9 +1,11 @@
 #include "core/quant/options.h"
 
 #include <cmath>
+#include <variant>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "core/base/status_macros.h"
 
 namespace binq::core {
 
@@ -47,27 +49,47 @@ const char* BackendName(Backend backend) {
   return "?";
 }
 
-absl::Status ValidateOptions(const QuantOptions& o) {
-  if (o.blocksize < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("blocksize: must be >= 1, got ", o.blocksize));
+absl::StatusOr<QuantOptions> MakeQuantOptions(absl::string_view technique, const OptionValues& given) {
+  BINQ_ASSIGN_OR_RETURN(TechniqueOptions resolved, TechniqueOptions::Resolve(technique, given));
+  // Resolve gives each option its schema's type, so std::get cannot fail here.
+  const OptionValues& v = resolved.values();
+  QuantOptions q;
+  if (auto it = v.find("blocksize"); it != v.end()) q.blocksize = std::get<int64_t>(it->second);
+  if (auto it = v.find("percdamp"); it != v.end()) q.percdamp = std::get<double>(it->second);
+  if (auto it = v.find("salient_metric"); it != v.end()) {
+    if (auto m = ParseSalientMetric(std::get<std::string>(it->second)); m.ok()) q.salient_metric = *m;
   }
-  if (!(o.percdamp > 0) || !std::isfinite(o.percdamp)) {
-    return absl::InvalidArgumentError(absl::StrCat("percdamp: must be a positive number, got ", o.percdamp));
+  if (auto it = v.find("crb_variant"); it != v.end()) {
+    BINQ_ASSIGN_OR_RETURN(q.crb_variant, ParseCrbVariant(std::get<std::string>(it->second)));
+  }
+  if (auto it = v.find("lam"); it != v.end()) q.lam = std::get<double>(it->second);
+  if (auto it = v.find("corr_damp"); it != v.end()) q.corr_damp = std::get<double>(it->second);
+  if (auto it = v.find("wbits"); it != v.end()) q.wbits = static_cast<int>(std::get<int64_t>(it->second));
+  q.technique_options = std::move(resolved);
+  return q;
+}
+
+absl::Status ValidateOptions(const QuantOptions& o, absl::string_view technique) {
+  BINQ_ASSIGN_OR_RETURN(const TechniqueEntry* entry, FindTechniqueEntry(technique));
+  // The direct fields, each against the row's schema of the same key.
+  const std::pair<const char*, OptionValue> fields[] = {
+      {"blocksize", OptionValue(o.blocksize)},
+      {"percdamp", OptionValue(o.percdamp)},
+      {"lam", OptionValue(o.lam)},
+      {"corr_damp", OptionValue(o.corr_damp)},
+      {"wbits", OptionValue(static_cast<int64_t>(o.wbits))},
+  };
+  for (const auto& [key, value] : fields) {
+    if (const OptionSchema* schema = entry->FindOption(key)) {
+      BINQ_RETURN_IF_ERROR(CheckValue(*schema, value).status());
+    }
   }
   if (o.up_lim < 2) {
-    return absl::InvalidArgumentError(absl::StrCat("up_lim: must be >= 2, got ", o.up_lim));
-  }
-  if (!(o.lam >= 0) || !std::isfinite(o.lam)) {
-    return absl::InvalidArgumentError(absl::StrCat("lam: must be >= 0, got ", o.lam));
-  }
-  if (!(o.corr_damp >= 0 && o.corr_damp <= 1)) {
-    return absl::InvalidArgumentError(absl::StrCat("corr_damp: must be in [0, 1], got ", o.corr_damp));
-  }
-  if (o.wbits < 1 || o.wbits > 8) {
-    return absl::InvalidArgumentError(absl::StrCat("wbits: must be in 1..8, got ", o.wbits));
+    return absl::InvalidArgumentError(absl::StrCat("up_lim: must be ≥ 2, got ", o.up_lim));
   }
   if (o.max_damping_retries < 0) {
-    return absl::InvalidArgumentError("max_damping_retries: must be >= 0");
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_damping_retries: must be ≥ 0, got ", o.max_damping_retries));
   }
   return absl::OkStatus();
 }

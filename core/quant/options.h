@@ -1,5 +1,9 @@
-// Options shared by every quantization technique, with the reference defaults
-// (BiLLM/CRB run.py and bigptq.py; ALGORITHMS.md §1 and §3).
+// What a technique's Quantize reads: the technique's own options as resolved
+// from its catalog row (technique_options — where a new technique reads its
+// options), the fields the braq family and its kernels read directly (filled
+// from the same row by MakeQuantOptions), and run-time knobs that are not
+// job options (backend, damping retries, layer-tool ablations). Reference
+// defaults: BiLLM/CRB run.py and bigptq.py; ALGORITHMS.md §1 and §3.
 #ifndef BINQ_CORE_QUANT_OPTIONS_H_
 #define BINQ_CORE_QUANT_OPTIONS_H_
 
@@ -9,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/base/technique_catalog.h"
 
 namespace binq::core {
 
@@ -26,6 +31,14 @@ enum class CrbVariant { kCurrent, kPaper2025 };
 enum class Backend { kAuto, kAten, kKernels };
 
 struct QuantOptions {
+  // Every option of the technique's catalog row, validated, defaults filled
+  // (core/base/technique_catalog.h). A technique reads its own options here:
+  // BINQ_ASSIGN_OR_RETURN(const int64_t g, options.technique_options.Int("groupsize")).
+  // Empty (every lookup INTERNAL) unless made by MakeQuantOptions.
+  TechniqueOptions technique_options;
+
+  // Filled by MakeQuantOptions from the row's options of the same key, for the
+  // code that reads them directly (block_search, binarizers, kernels).
   int64_t blocksize = 128;     // columns per block (β)
   double percdamp = 0.01;      // δ = percdamp · mean(diag H)
   SalientMetric salient_metric = SalientMetric::kHessian;
@@ -57,8 +70,18 @@ const char* SalientMetricName(SalientMetric metric);
 const char* CrbVariantName(CrbVariant variant);
 const char* BackendName(Backend backend);
 
-// INVALID_ARGUMENT naming the first option out of range.
-[[nodiscard]] absl::Status ValidateOptions(const QuantOptions& options);
+// The options `technique` runs with when a job (or `binq-run layer`) gives
+// `given`: technique_options resolved against the catalog row, and the direct
+// fields above set from the row's options of the same key (salient_metric
+// only when it names a SalientMetric; a technique with other metrics reads
+// its own from technique_options). INVALID_ARGUMENT as TechniqueOptions::Resolve.
+[[nodiscard]] absl::StatusOr<QuantOptions> MakeQuantOptions(absl::string_view technique,
+                                                            const OptionValues& given);
+
+// INVALID_ARGUMENT naming the first option out of range: each direct field
+// that `technique`'s catalog row has, against the row's range (one range per
+// option, the catalog's), and the run-time knobs.
+[[nodiscard]] absl::Status ValidateOptions(const QuantOptions& options, absl::string_view technique);
 
 }  // namespace binq::core
 

@@ -96,7 +96,7 @@ absl::StatusOr<LayerResult> QuantizeBlockwise(const LayerProblem& problem,
 
 absl::StatusOr<LayerResult> ResidualBinarizationTechnique::Quantize(
     const LayerProblem& problem, const QuantOptions& options) const {
-  BINQ_RETURN_IF_ERROR(ValidateOptions(options));
+  BINQ_RETURN_IF_ERROR(ValidateOptions(options, name()));
   if (!problem.weight.defined()) {
     return absl::InvalidArgumentError("weight: expected a 2-D [rows, cols] tensor, got 0 dims");
   }

@@ -59,7 +59,6 @@ using BlockQuantizer = std::function<absl::StatusOr<BlockOutcome>(const BlockInp
 
 class ResidualBinarizationTechnique : public Technique {
  public:
-  bool needs_hessian() const override { return true; }
   absl::StatusOr<LayerResult> Quantize(const LayerProblem& problem,
                                        const QuantOptions& options) const override;
 

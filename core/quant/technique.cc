@@ -5,8 +5,19 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/base/technique_catalog.h"
 
 namespace binq::core {
+
+std::string Technique::description() const {
+  const auto entry = FindTechniqueEntry(name());
+  return entry.ok() ? (*entry)->help : "(no catalog row)";
+}
+
+bool Technique::needs_hessian() const {
+  const auto entry = FindTechniqueEntry(name());
+  return !entry.ok() || (*entry)->needs_calibration;
+}
 
 TechniqueRegistry& TechniqueRegistry::Global() {
   static TechniqueRegistry* const kRegistry = new TechniqueRegistry();
@@ -19,7 +30,12 @@ bool TechniqueRegistry::Register(std::unique_ptr<Technique> technique) {
 }
 
 absl::StatusOr<const Technique*> TechniqueRegistry::Find(absl::string_view name) const {
-  const auto it = by_lower_name_.find(absl::AsciiStrToLower(name));
+  auto it = by_lower_name_.find(absl::AsciiStrToLower(name));
+  if (it == by_lower_name_.end()) {  // an alias of the catalog ("fp16" for none)?
+    if (const auto entry = FindTechniqueEntry(name); entry.ok()) {
+      it = by_lower_name_.find(absl::AsciiStrToLower((*entry)->name));
+    }
+  }
   if (it == by_lower_name_.end()) {
     return absl::InvalidArgumentError(
         absl::StrCat("technique: unknown '", name, "' (known: ", NamesForHelp(), ")"));

@@ -1,7 +1,9 @@
 // A quantization technique turns one linear layer's weight (and, for most, the
 // Hessian of its inputs) into de-quantized weights plus figures. Techniques are
-// looked up by case-insensitive name in one registry; adding one is one file
-// under core/quant/techniques/ that ends with BINQ_REGISTER_TECHNIQUE.
+// looked up by case-insensitive name in one registry; adding one is one row in
+// the technique catalog (core/base/technique_catalog.cc: name, help, whether it
+// needs a Hessian, its options) plus one file under core/quant/techniques/
+// that ends with BINQ_REGISTER_TECHNIQUE (docs/adding-a-technique.md).
 #ifndef BINQ_CORE_QUANT_TECHNIQUE_H_
 #define BINQ_CORE_QUANT_TECHNIQUE_H_
 
@@ -65,9 +67,12 @@ struct LayerResult {
 class Technique {
  public:
   virtual ~Technique() = default;
-  virtual std::string name() const = 0;         // canonical spelling, e.g. "CRB"
-  virtual std::string description() const = 0;  // one line for --help
-  virtual bool needs_hessian() const = 0;
+  virtual std::string name() const = 0;  // canonical spelling, e.g. "CRB": its catalog row's name
+  // From the catalog row of name(): its help line and needs_calibration.
+  std::string description() const;
+  bool needs_hessian() const;
+  // `options` were made by MakeQuantOptions(name(), …): a technique reads its
+  // own options from options.technique_options.
   // INVALID_ARGUMENT for bad shapes/options, DATA_LOSS for non-finite
   // weights, FAILED_PRECONDITION for a Hessian that cannot be factored.
   [[nodiscard]] virtual absl::StatusOr<LayerResult> Quantize(const LayerProblem& problem,
@@ -81,7 +86,8 @@ class TechniqueRegistry {
   static TechniqueRegistry& Global();
   // Returns false (and keeps the first) when the name is taken.
   bool Register(std::unique_ptr<Technique> technique);
-  // Case-insensitive. INVALID_ARGUMENT listing the known names otherwise.
+  // Case-insensitive, by name or catalog alias ("fp16" finds none).
+  // INVALID_ARGUMENT listing the known names otherwise.
   [[nodiscard]] absl::StatusOr<const Technique*> Find(absl::string_view name) const;
   std::vector<const Technique*> All() const;  // sorted by name
   std::string NamesForHelp() const;           // "braq, CRB, CRBOG, rtn, sign"

@@ -10,7 +10,8 @@ namespace binq::server {
 absl::StatusOr<JobSpec> ValidateSubmission(JobSpec spec, const SubmitContext& context) {
   if (spec.user.empty()) spec.user = "anonymous";
   BINQ_RETURN_IF_ERROR(ValidateJobSpec(spec));
-  BINQ_ASSIGN_OR_RETURN(spec.technique, CanonicalTechnique(spec.technique));
+  // Stored as it runs: technique canonical, every option with its value.
+  BINQ_ASSIGN_OR_RETURN(spec, ResolveTechnique(std::move(spec)));
   BINQ_ASSIGN_OR_RETURN(const ModelLocation model, LocateModel(spec.model, context.hub_cache_dir));
   BINQ_RETURN_IF_ERROR(CheckModelFiles(model));
   BINQ_RETURN_IF_ERROR(LocateDataset(spec.dataset, context.data_dir).status());

@@ -21,8 +21,9 @@ struct SubmitContext {
   bool have_cpu_slots = false;
 };
 
-// The spec as it will be stored (technique in its canonical spelling, the
-// user "anonymous" when none was given). Errors, each message starting with
+// The spec as it will be stored (technique in its canonical spelling, its
+// technique_options resolved — every option of the technique, defaults
+// filled in —, the user "anonymous" when none was given). Errors, each message starting with
 // the field: INVALID_ARGUMENT for a bad field (ValidateJobSpec), NOT_FOUND
 // for a model or dataset that is not there (saying where it looked),
 // FAILED_PRECONDITION for a device no slot of this daemon provides.

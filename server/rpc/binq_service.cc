@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "proto/convert/catalog_convert.h"
 #include "proto/convert/grpc_status.h"
 #include "server/api/job_convert.h"
 #include "proto/convert/spec_convert.h"
@@ -28,9 +29,17 @@ BinqServiceImpl::BinqServiceImpl(JobManager* manager, EventHub* hub, WatchOption
 
 grpc::Status BinqServiceImpl::SubmitJob(grpc::ServerContext*, const v1::SubmitJobRequest* request,
                                         v1::Job* response) {
-  absl::StatusOr<JobRecord> job = manager_->Submit(api::SpecFromSubmitRequest(*request));
+  absl::StatusOr<JobSpec> spec = api::SpecFromSubmitRequest(*request);
+  if (!spec.ok()) return api::ToGrpcStatus(spec.status());
+  absl::StatusOr<JobRecord> job = manager_->Submit(*std::move(spec));
   if (!job.ok()) return api::ToGrpcStatus(job.status());
   *response = JobToProto(*job);
+  return grpc::Status::OK;
+}
+
+grpc::Status BinqServiceImpl::ListTechniques(grpc::ServerContext*, const v1::ListTechniquesRequest*,
+                                             v1::ListTechniquesResponse* response) {
+  *response = api::CatalogToProto();
   return grpc::Status::OK;
 }
 

@@ -20,6 +20,8 @@ class BinqServiceImpl final
 
   grpc::Status SubmitJob(grpc::ServerContext* context, const v1::SubmitJobRequest* request,
                          v1::Job* response) override;
+  grpc::Status ListTechniques(grpc::ServerContext* context, const v1::ListTechniquesRequest* request,
+                              v1::ListTechniquesResponse* response) override;
   grpc::Status GetJob(grpc::ServerContext* context, const v1::GetJobRequest* request,
                       v1::Job* response) override;
   grpc::Status ListJobs(grpc::ServerContext* context, const v1::ListJobsRequest* request,

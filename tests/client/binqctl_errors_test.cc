@@ -28,7 +28,20 @@ TEST_F(BinqctlTest, BadSpecsExitTwoNamingTheField) {
   const ProcessResult range = Ctl({"submit", "--model", FakeModel("ok"), "--technique", "CRB",
                                    "--blocksize", "0"});
   EXPECT_EQ(range.exit_code, 2);
-  EXPECT_THAT(range.err, HasSubstr("blocksize"));
+  EXPECT_THAT(range.err, HasSubstr("blocksize: must be ≥ 1, got 0"));
+  // Technique flags from the catalog, checked by the daemon against the technique's row.
+  const ProcessResult corr = Ctl({"submit", "--model", FakeModel("ok"), "--technique", "CRB",
+                                  "--corr-damp", "2"});
+  EXPECT_EQ(corr.exit_code, 2);
+  EXPECT_THAT(corr.err, HasSubstr("corr_damp: must be in [0, 1), got 2"));
+  const ProcessResult foreign = Ctl({"submit", "--model", FakeModel("ok"), "--technique", "braq",
+                                     "--wbits", "3"});
+  EXPECT_EQ(foreign.exit_code, 2);
+  EXPECT_THAT(foreign.err, HasSubstr("wbits: not an option of braq"));
+  const ProcessResult typed = Ctl({"submit", "--model", FakeModel("ok"), "--technique", "CRB",
+                                   "--lam", "tiny"});  // refused by binqctl itself
+  EXPECT_EQ(typed.exit_code, 2);
+  EXPECT_THAT(typed.err, HasSubstr("lam: must be a number, got 'tiny'"));
   // A model directory that does not exist: NOT_FOUND naming it.
   const ProcessResult missing = Ctl({"submit", "--model", root_ + "/no-such-model", "--technique", "CRB"});
   EXPECT_EQ(missing.exit_code, 3);

@@ -50,16 +50,16 @@ TEST_F(BinqctlTest, SubmitFromYamlAndJsonSpecFilesWithFlagsOverriding) {
   StartDaemon();
   const std::string yaml = root_ + "/job.yaml";
   Write(yaml, "# a spec file\nmodel: " + FakeModel("ok") +
-                  "\ntechnique: crbog\nnsamples: 16\nseqlen: 128\n"
+                  "\ntechnique: crb\nnsamples: 16\nseqlen: 128\n"
                   "eval_datasets: [wikitext2]\npriority: 3\nuser: yaml-user\nlam: 0.001\n");
   const ProcessResult from_yaml = Ctl({"--output", "json", "submit", "-f", yaml, "--nsamples", "4"});
   ASSERT_EQ(from_yaml.exit_code, 0) << from_yaml.err;
   auto lines = JsonLines(from_yaml.out);
   ASSERT_THAT(lines, SizeIs(1));
-  EXPECT_EQ(lines[0]["spec"]["technique"], "CRBOG");
+  EXPECT_EQ(lines[0]["spec"]["technique"], "CRB");
   EXPECT_EQ(JsonInt(lines[0]["spec"]["nsamples"]), 4) << "the flag wins over the file";
   EXPECT_EQ(JsonInt(lines[0]["spec"]["seqlen"]), 128);
-  EXPECT_DOUBLE_EQ(lines[0]["spec"]["lam"].get<double>(), 0.001);
+  EXPECT_DOUBLE_EQ(lines[0]["spec"]["technique_options"]["lam"].get<double>(), 0.001);
   EXPECT_EQ(lines[0]["priority"], 3);
   EXPECT_EQ(lines[0]["user"], "yaml-user");
 
@@ -71,9 +71,46 @@ TEST_F(BinqctlTest, SubmitFromYamlAndJsonSpecFilesWithFlagsOverriding) {
   lines = JsonLines(from_json.out);
   ASSERT_THAT(lines, SizeIs(1));
   EXPECT_EQ(lines[0]["spec"]["technique"], "braq");
-  EXPECT_EQ(JsonInt(lines[0]["spec"]["blocksize"]), 64);
-  EXPECT_EQ(lines[0]["spec"]["salient_metric"], "magnitude");
+  EXPECT_EQ(JsonInt(lines[0]["spec"]["technique_options"]["blocksize"]), 64);
+  EXPECT_EQ(lines[0]["spec"]["technique_options"]["salient_metric"], "magnitude");
+  EXPECT_EQ(lines[0]["spec"]["technique_options"]["percdamp"], 0.01);  // the default, filled in
   EXPECT_EQ(lines[0]["user"], "bob");
+}
+
+TEST_F(BinqctlTest, SubmitTakesTheReferenceFlagSpellings) {
+  StartDaemon();
+  const ProcessResult r = Ctl({"--output", "json", "submit", "--model", FakeModel("ok"), "--technique", "crb",
+                               "--corr_damp", "0.25", "--crb-variant", "paper2025", "--salient_metric",
+                               "magnitude", "--blocksize", "64", "--lam", "1e-4"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto lines = JsonLines(r.out);
+  ASSERT_THAT(lines, SizeIs(1));
+  const auto& options = lines[0]["spec"]["technique_options"];
+  EXPECT_DOUBLE_EQ(options["corr_damp"].get<double>(), 0.25);
+  EXPECT_EQ(options["crb_variant"], "paper2025");
+  EXPECT_EQ(options["salient_metric"], "magnitude");
+  EXPECT_EQ(JsonInt(options["blocksize"]), 64);
+  EXPECT_DOUBLE_EQ(options["lam"].get<double>(), 1e-4);
+  EXPECT_DOUBLE_EQ(options["percdamp"].get<double>(), 0.01);  // not given: the default
+}
+
+TEST_F(BinqctlTest, TechniquesListsTheDaemonsCatalog) {
+  StartDaemon();
+  const ProcessResult table = Ctl({"techniques"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, AllOf(HasSubstr("none (fp16)"), HasSubstr("CRBOG"), HasSubstr("--corr_damp"),
+                               HasSubstr("default 0.1; [0, 1)"), HasSubstr("--wbits"),
+                               HasSubstr("hessian | magnitude"), HasSubstr("[no calibration]")));
+  const ProcessResult json = Ctl({"--output", "json", "techniques"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  bool saw_crb = false;
+  for (const auto& t : JsonLines(json.out)) {
+    if (t["name"] != "CRB") continue;
+    saw_crb = true;
+    EXPECT_EQ(t["needs_calibration"], true);
+    EXPECT_GE(t["options"].size(), 6u);
+  }
+  EXPECT_TRUE(saw_crb);
 }
 
 TEST_F(BinqctlTest, SubmitWatchExitsZeroWhenTheJobSucceeds) {

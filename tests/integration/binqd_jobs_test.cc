@@ -21,7 +21,7 @@ TEST_F(BinqdTest, SubmitWatchResult) {
   EXPECT_EQ(submitted.attempt(), 1);
   // Defaults are filled in and the technique is canonical.
   EXPECT_EQ(submitted.spec().technique(), "CRB");
-  EXPECT_EQ(submitted.spec().blocksize(), 128);
+  EXPECT_EQ(submitted.spec().technique_options().at("blocksize").number_value(), 128);
   EXPECT_EQ(submitted.spec().dataset(), "wikitext2");
 
   const WatchResult watch = WatchJob(*stub_, submitted.id(), 0);
@@ -299,6 +299,17 @@ TEST_F(BinqdTest, WatchQueueSnapshotThenLiveThenResume) {
   (void)replay->Finish();
 }
 
+google::protobuf::Value& SetOption(v1::SubmitJobRequest& r, const std::string& key) {
+  return (*r.mutable_spec()->mutable_technique_options())[key];
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+void DeprecatedCorrDamp(v1::SubmitJobRequest& r, double value) {  // as clients before technique_options
+  r.mutable_spec()->set_corr_damp(value);
+}
+#pragma GCC diagnostic pop
+
 // Each bad spec is refused with the right code and a message that names the
 // field (and, for files, where the daemon looked); nothing is stored.
 TEST_F(BinqdTest, BadSpecsAreRefusedAndNothingIsStored) {
@@ -310,14 +321,24 @@ TEST_F(BinqdTest, BadSpecsAreRefusedAndNothingIsStored) {
     std::vector<std::string> message;
   };
   const std::vector<Case> cases = {
-      {"unknown technique", [](auto& r) { r.mutable_spec()->set_technique("gptq"); },
-       grpc::StatusCode::INVALID_ARGUMENT, {"technique: unknown 'gptq'"}},
+      {"unknown technique", [](auto& r) { r.mutable_spec()->set_technique("billm2"); },
+       grpc::StatusCode::INVALID_ARGUMENT, {"technique: unknown 'billm2'"}},
       {"missing model dir", [&](auto& r) { r.mutable_spec()->set_model(root_ + "/models/nope"); },
        grpc::StatusCode::NOT_FOUND, {"model", root_ + "/models/nope"}},
       {"hub id not cached", [](auto& r) { r.mutable_spec()->set_model("nobody/nothing"); },
        grpc::StatusCode::NOT_FOUND, {"model 'nobody/nothing'", "hf-cache/models--nobody--nothing"}},
-      {"blocksize 0", [](auto& r) { r.mutable_spec()->set_blocksize(0); },
+      {"blocksize 0", [](auto& r) { SetOption(r, "blocksize").set_number_value(0); },
        grpc::StatusCode::INVALID_ARGUMENT, {"blocksize: must be ≥ 1, got 0"}},
+      {"corr_damp out of range", [](auto& r) { SetOption(r, "corr_damp").set_number_value(2); },
+       grpc::StatusCode::INVALID_ARGUMENT, {"corr_damp: must be in [0, 1), got 2"}},
+      {"option of another technique", [](auto& r) { SetOption(r, "wbits").set_number_value(3); },
+       grpc::StatusCode::INVALID_ARGUMENT, {"wbits: not an option of CRB"}},
+      {"option of the wrong type", [](auto& r) { SetOption(r, "lam").set_string_value("tiny"); },
+       grpc::StatusCode::INVALID_ARGUMENT, {"lam: must be a number, got 'tiny'"}},
+      {"option value a list", [](auto& r) { SetOption(r, "lam").mutable_list_value(); },
+       grpc::StatusCode::INVALID_ARGUMENT, {"technique_options.lam"}},
+      {"deprecated field out of range", [](auto& r) { DeprecatedCorrDamp(r, 1.5); },
+       grpc::StatusCode::INVALID_ARGUMENT, {"corr_damp: must be in [0, 1), got 1.5"}},
       {"nsamples too large", [](auto& r) { r.mutable_spec()->set_nsamples(1000000); },
        grpc::StatusCode::INVALID_ARGUMENT, {"nsamples: must be ≤ 100000, got 1000000"}},
       {"unknown dataset", [](auto& r) { r.mutable_spec()->set_dataset("wikitext3"); },
@@ -342,6 +363,30 @@ TEST_F(BinqdTest, BadSpecsAreRefusedAndNothingIsStored) {
   EXPECT_EQ(List().jobs_size(), 0);
   // And a good one still goes through.
   EXPECT_EQ(Submit("ok").state(), v1::QUEUED);
+}
+
+// The stored job carries every option of its technique; ListTechniques
+// answers with the catalog the daemon validates against.
+TEST_F(BinqdTest, TechniqueOptionsAreStoredResolvedAndTheCatalogIsListed) {
+  StartDaemon();
+  v1::SubmitJobRequest req = Request("ok");
+  SetOption(req, "corr-damp").set_number_value(0.25);
+  SetOption(req, "blocksize").set_number_value(64);
+  v1::Job job;
+  ASSERT_TRUE(SubmitRaw(req, &job).ok());
+  EXPECT_EQ(job.spec().technique(), "CRB");
+  const auto& options = job.spec().technique_options();
+  EXPECT_EQ(options.at("corr_damp").number_value(), 0.25);
+  EXPECT_EQ(options.at("blocksize").number_value(), 64);
+  EXPECT_EQ(options.at("lam").number_value(), 1e-5);  // the default, filled in
+  EXPECT_EQ(options.at("crb_variant").string_value(), "current");
+
+  grpc::ClientContext ctx;
+  v1::ListTechniquesResponse catalog;
+  ASSERT_TRUE(stub_->ListTechniques(&ctx, v1::ListTechniquesRequest(), &catalog).ok());
+  std::vector<std::string> names;
+  for (const v1::Technique& t : catalog.techniques()) names.push_back(t.name());
+  EXPECT_THAT(names, ::testing::IsSupersetOf({"braq", "CRB", "CRBOG", "none", "rtn", "sign"}));
 }
 
 TEST_F(BinqdTest, UnknownJobIsNotFound) {

@@ -67,6 +67,56 @@ TEST_F(BinqRunLayerTest, ReproducesTheReferenceAndWritesFigures) {
   EXPECT_THAT((*file)->metadata().at("loss"), HasSubstr("240."));
 }
 
+// ARB-LLM and HBLLM from W and X and the reference scripts' own flags
+// (issue #9): each golden case within 1e-5·max|W|.
+TEST_F(BinqRunLayerTest, ReproducesArbAndHbllmCasesFromTheirFlags) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"arb-x_cgb_hessian_64x256", {"--technique", "arb-x", "--order2_group"}},
+      {"arb-rc_cgb_hessian_64x256", {"--technique", "arb-rc", "--cgb"}},
+      {"arb_hessian_64x256", {"--technique", "arb", "--salient_metric", "hessian"}},
+      {"arb-x_cgb_magnitude_64x256",
+       {"--technique", "arb-x", "--order2_group", "--salient_metric", "magnitude"}},
+      {"hbllm-row_l2_sharemean_64x256",
+       {"--technique", "row-hbraq", "--salient_metric", "l2", "--group_partition", "row",
+        "--share_mean"}},
+      {"hbllm-col_l2_global_64x256", {"--technique", "col-hbraq", "--group_partition", "global"}},
+      {"hbllm-row_l1_128x384", {"--technique", "row-hbraq", "--salient_metric", "l1"}},
+  };
+  for (const auto& [name, flags] : cases) {
+    const std::string input = kGolden + name + ".safetensors";
+    const std::string output = dir_ + "/" + name + ".out.safetensors";
+    std::vector<std::string> argv = {kBinqRun, "layer", "--input", input, "--seqlen", "32",
+                                     "--output", output};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    const ProcessResult r = RunProcess(argv);
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    auto file = core::SafetensorsFile::Open(output);
+    ASSERT_TRUE(file.ok()) << file.status();
+    auto golden = core::SafetensorsFile::Open(input);
+    ASSERT_TRUE(golden.ok());
+    const at::Tensor w = *core::ReadTensor(**golden, "W");
+    const double max_diff =
+        (*core::ReadTensor(**file, "Wq") - *core::ReadTensor(**golden, "Wq")).abs().max().item<double>();
+    EXPECT_LE(max_diff, 1e-5 * w.abs().max().item<double>()) << name;
+  }
+}
+
+TEST_F(BinqRunLayerTest, HbllmAndArbOptionRangesAreNamed) {
+  const ProcessResult metric = RunProcess({kBinqRun, "layer", "--input", kGolden + "hbllm-row_l2_64x256.safetensors",
+                                           "--technique", "row-hbraq", "--salient_metric", "hessian"});
+  EXPECT_EQ(metric.exit_code, 2);
+  EXPECT_THAT(metric.err, HasSubstr("salient_metric"));
+  EXPECT_THAT(metric.err, HasSubstr("l2"));
+  const ProcessResult partition = RunProcess({kBinqRun, "layer", "--input", kGolden + "hbllm-row_l2_64x256.safetensors",
+                                              "--technique", "col-hbraq", "--group_partition", "column"});
+  EXPECT_EQ(partition.exit_code, 2);
+  EXPECT_THAT(partition.err, HasSubstr("group_partition"));
+  const ProcessResult foreign = RunProcess({kBinqRun, "layer", "--input", kGolden + "arb_hessian_64x256.safetensors",
+                                            "--technique", "arb", "--share_mean"});
+  EXPECT_EQ(foreign.exit_code, 2);
+  EXPECT_THAT(foreign.err, HasSubstr("share_mean: not an option of arb"));
+}
+
 TEST_F(BinqRunLayerTest, AcceptsHalfAndBfloat16Inputs) {
   at::manual_seed(3);
   const at::Tensor w = at::randn({16, 128}) * 0.02;
@@ -141,7 +191,7 @@ TEST_F(BinqRunLayerTest, NonSafetensorsFileIsDataLoss) {
 TEST_F(BinqRunLayerTest, UnknownTechniqueListsTheKnownOnes) {
   const ProcessResult r = Layer(kGolden + "braq_hessian_64x256.safetensors", "billm2");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("unknown 'billm2' (known: braq, CRB, CRBOG, rtn, sign)"));
+  EXPECT_THAT(r.err, HasSubstr("unknown 'billm2' (known: braq, CRB, CRBOG, "));
 }
 
 TEST_F(BinqRunLayerTest, MissingFileAndBadFlagsAreReported) {
@@ -155,7 +205,40 @@ TEST_F(BinqRunLayerTest, MissingFileAndBadFlagsAreReported) {
   const ProcessResult metric = RunProcess({kBinqRun, "layer", "--input", kGolden + "braq_hessian_64x256.safetensors",
                                            "--technique", "braq", "--salient_metric", "l2"});
   EXPECT_EQ(metric.exit_code, 2);
-  EXPECT_THAT(metric.err, HasSubstr("salient_metric"));
+  EXPECT_THAT(metric.err, HasSubstr("salient_metric: must be hessian or magnitude, got 'l2'"));
+  const ProcessResult corr = RunProcess({kBinqRun, "layer", "--input", kGolden + "CRB_hessian_64x256.safetensors",
+                                         "--technique", "CRB", "--corr-damp", "2"});
+  EXPECT_EQ(corr.exit_code, 2);
+  EXPECT_THAT(corr.err, HasSubstr("corr_damp: must be in [0, 1), got 2"));
+  const ProcessResult foreign = RunProcess({kBinqRun, "layer", "--input", kGolden + "braq_hessian_64x256.safetensors",
+                                            "--technique", "braq", "--lam", "1e-5"});
+  EXPECT_EQ(foreign.exit_code, 2);
+  EXPECT_THAT(foreign.err, HasSubstr("lam: not an option of braq"));
+}
+
+TEST_F(BinqRunLayerTest, SummaryRecordsTheResolvedOptions) {
+  const ProcessResult r = RunProcess({kBinqRun, "layer", "--input", kGolden + "CRB_hessian_64x256.safetensors",
+                                      "--technique", "crb", "--seqlen", "32", "--corr_damp", "0.3",
+                                      "--crb-variant", "paper2025"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json summary = nlohmann::json::parse(r.out);
+  EXPECT_EQ(summary["corr_damp"], 0.3);
+  EXPECT_EQ(summary["crb_variant"], "paper2025");
+  EXPECT_EQ(summary["lam"], 1e-5);  // the default
+  EXPECT_EQ(summary["blocksize"], 128);
+}
+
+TEST_F(BinqRunLayerTest, NoneAndItsOldNameFp16AreTheIdentity) {
+  const std::string output = dir_ + "/same.safetensors";
+  const ProcessResult r = RunProcess({kBinqRun, "layer", "--input", kGolden + "braq_hessian_64x256.safetensors",
+                                      "--technique", "fp16", "--seqlen", "32", "--output", output});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["technique"], "none");
+  auto file = core::SafetensorsFile::Open(output);
+  ASSERT_TRUE(file.ok()) << file.status();
+  auto golden = core::SafetensorsFile::Open(kGolden + "braq_hessian_64x256.safetensors");
+  ASSERT_TRUE(golden.ok()) << golden.status();
+  EXPECT_TRUE(at::equal(*core::ReadTensor(**file, "Wq"), core::ReadTensor(**golden, "W")->to(at::kFloat)));
 }
 
 TEST_F(BinqRunLayerTest, CompareAndMakeLayerRunEndToEnd) {
@@ -177,6 +260,21 @@ TEST_F(BinqRunLayerTest, CompareAndMakeLayerRunEndToEnd) {
   const double braq_err = nlohmann::json::parse(braq_line)["relative_output_error"];
   const double sign_err = nlohmann::json::parse(sign_line)["relative_output_error"];
   EXPECT_LT(braq_err, sign_err);  // Hessian-aware residual binarization beats plain sign
+
+  // Each technique takes the given options its row has: --lam reaches CRB only.
+  const ProcessResult mixed = RunProcess({kBinqRun, "compare", "--input", layer, "--seqlen", "32",
+                                          "--techniques", "braq,CRB", "--lam", "1e-3", "--json"});
+  ASSERT_EQ(mixed.exit_code, 0) << mixed.err;
+  std::istringstream mixed_lines(mixed.out);
+  std::getline(mixed_lines, braq_line);
+  std::string crb_line;
+  std::getline(mixed_lines, crb_line);
+  EXPECT_FALSE(nlohmann::json::parse(braq_line).contains("lam"));
+  EXPECT_EQ(nlohmann::json::parse(crb_line)["lam"], 1e-3);
+  const ProcessResult nobody = RunProcess({kBinqRun, "compare", "--input", layer, "--seqlen", "32",
+                                           "--techniques", "braq,CRB", "--wbits", "3"});
+  EXPECT_EQ(nobody.exit_code, 2);
+  EXPECT_THAT(nobody.err, HasSubstr("wbits: not an option of any of braq, CRB"));
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "core/base/path_util.h"
+#include "core/base/technique_catalog.h"
 #include "core/io/posix_file.h"
 #include "nlohmann/json.hpp"
 #include "tests/testing/files.h"
@@ -174,8 +175,11 @@ TEST_F(BinqRunRunTest, TakesTheReferenceScriptsCommandLine) {
   EXPECT_EQ(metrics["spec"]["model"], model_);
   EXPECT_EQ(metrics["spec"]["dataset"], "wikitext2");
   EXPECT_EQ(metrics["spec"]["technique"], "CRB");
-  EXPECT_EQ(metrics["spec"]["blocksize"], 128);
-  EXPECT_EQ(metrics["spec"]["salient_metric"], "hessian");
+  // Every option of CRB's catalog row, as it ran (the given ones and the defaults).
+  EXPECT_EQ(metrics["spec"]["technique_options"]["blocksize"], 128);
+  EXPECT_EQ(metrics["spec"]["technique_options"]["salient_metric"], "hessian");
+  EXPECT_EQ(metrics["spec"]["technique_options"]["corr_damp"], 0.1);
+  EXPECT_EQ(metrics["spec"]["technique_options"]["lam"], 1e-5);
   EXPECT_EQ(metrics["layers"].size(), 12u);
   EXPECT_TRUE(metrics["perplexity"].contains("wikitext2"));
 }
@@ -231,7 +235,45 @@ TEST_F(BinqRunRunTest, UnknownTechniqueExits2ListingTheKnownOnes) {
   const ProcessResult r = Run(model_, "wikitext2", "CRB2");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, AllOf(HasSubstr("technique"), HasSubstr("CRB2"), HasSubstr("braq"), HasSubstr("CRBOG"),
-                           HasSubstr("sign"), HasSubstr("rtn"), HasSubstr("fp16")));
+                           HasSubstr("sign"), HasSubstr("rtn"), HasSubstr("none")));
+}
+
+// The technique flags come from the catalog and are checked once, against
+// TECHNIQUE's row, before anything is loaded.
+TEST_F(BinqRunRunTest, TechniqueOptionsOutOfRangeOrForeignExit2NamingTheOption) {
+  const ProcessResult range = Run(model_, "wikitext2", "CRB", {"--corr_damp", "2"});
+  EXPECT_EQ(range.exit_code, 2);
+  EXPECT_THAT(range.err, HasSubstr("corr_damp: must be in [0, 1), got 2"));
+  const ProcessResult dashed = Run(model_, "wikitext2", "CRB", {"--corr-damp", "1"});
+  EXPECT_EQ(dashed.exit_code, 2);
+  EXPECT_THAT(dashed.err, HasSubstr("corr_damp: must be in [0, 1), got 1"));
+  const ProcessResult foreign = Run(model_, "wikitext2", "braq", {"--wbits", "3"});
+  EXPECT_EQ(foreign.exit_code, 2);
+  EXPECT_THAT(foreign.err, HasSubstr("wbits: not an option of braq"));
+  const ProcessResult type = Run(model_, "wikitext2", "CRB", {"--lam", "tiny"});
+  EXPECT_EQ(type.exit_code, 2);
+  EXPECT_THAT(type.err, HasSubstr("lam: must be a number, got 'tiny'"));
+  EXPECT_FALSE(PathExists(dir_ + "/out"));
+}
+
+TEST_F(BinqRunRunTest, HelpListsTheCatalog) {
+  const ProcessResult r = RunProcess({kBinqRun, "--help"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const TechniqueEntry& e : TechniqueCatalog()) {
+    EXPECT_THAT(r.out, HasSubstr(e.name)) << e.name;
+    EXPECT_THAT(r.out, HasSubstr(e.help)) << e.name;
+  }
+  EXPECT_THAT(r.out, AllOf(HasSubstr("--corr_damp"), HasSubstr("--corr-damp"), HasSubstr("[0, 1)"),
+                           HasSubstr("none (fp16)")));
+}
+
+TEST_F(BinqRunRunTest, OldFp16NameStillEvaluatesOnly) {
+  const ProcessResult r = Run(model_, "wikitext2", "fp16", {"--json-events"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json metrics = Json::parse(ReadFileOrEmpty(dir_ + "/out/metrics.json"));
+  EXPECT_EQ(metrics["spec"]["technique"], "none");
+  EXPECT_TRUE(metrics["spec"]["technique_options"].empty());
+  EXPECT_FALSE(PathExists(dir_ + "/out/binq.safetensors"));
 }
 
 TEST_F(BinqRunRunTest, UnknownDatasetNameExits2) {

@@ -2,8 +2,12 @@
 
 #include <chrono>
 #include <map>
+#include <set>
+#include <variant>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/base/technique_catalog.h"
 #include "core/base/status_macros.h"
 #include "core/io/safetensors.h"
 #include "core/quant/calibration.h"
@@ -61,17 +65,32 @@ absl::StatusOr<LayerInput> ReadLayerInput(const std::string& path) {
   return in;
 }
 
-json Summary(const LayerCommand& c, const core::Technique& technique, const at::Tensor& weight,
-             const core::LayerResult& r, double hessian_seconds) {
+// The options `technique` runs with: the given ones through its catalog row,
+// then the command's run-time knobs.
+absl::StatusOr<core::QuantOptions> OptionsFor(const LayerCommand& c, const std::string& technique,
+                                              const OptionValues& given) {
+  BINQ_ASSIGN_OR_RETURN(core::QuantOptions q, core::MakeQuantOptions(technique, given));
+  q.up_lim = c.knobs.up_lim;
+  q.disable_gptq = c.knobs.disable_gptq;
+  q.skip_refinement = c.knobs.skip_refinement;
+  q.symmetric_damp = c.knobs.symmetric_damp;
+  q.max_damping_retries = c.knobs.max_damping_retries;
+  q.backend = c.knobs.backend;
+  BINQ_RETURN_IF_ERROR(core::ValidateOptions(q, technique));
+  return q;
+}
+
+json Summary(const LayerCommand& c, const core::Technique& technique, const core::QuantOptions& options,
+             const at::Tensor& weight, const core::LayerResult& r, double hessian_seconds) {
   json j;
   j["technique"] = technique.name();
   j["rows"] = weight.size(0);
   j["cols"] = weight.size(1);
   j["device"] = c.device;
   j["backend"] = r.backend;
-  j["salient_metric"] = core::SalientMetricName(c.options.salient_metric);
-  j["blocksize"] = c.options.blocksize;
-  j["percdamp"] = c.options.percdamp;
+  for (const auto& [key, value] : options.technique_options.values()) {  // what it ran with
+    j[key] = std::visit([](const auto& v) { return json(v); }, value);
+  }
   j["relative_output_error"] = r.relative_output_error;
   j["loss"] = r.loss;
   j["salient_columns"] = r.salient_columns;
@@ -84,17 +103,15 @@ json Summary(const LayerCommand& c, const core::Technique& technique, const at::
   j["seconds"] = {{"hessian", hessian_seconds}, {"factor", r.factor_seconds},
                   {"search", r.search_seconds}, {"binarize", r.binarize_seconds},
                   {"solver", r.solver_seconds}, {"quantize", r.total_seconds}};
-  if (technique.name() == "CRB") j["crb_variant"] = core::CrbVariantName(c.options.crb_variant);
-  if (technique.name() == "rtn") j["wbits"] = c.options.wbits;
   return j;
 }
 
 absl::StatusOr<json> QuantizeOne(const LayerCommand& c, const core::Technique& technique,
-                                 const LayerInput& in, const at::Tensor& hessian,
-                                 double hessian_seconds) {
+                                 const core::QuantOptions& options, const LayerInput& in,
+                                 const at::Tensor& hessian, double hessian_seconds) {
   BINQ_ASSIGN_OR_RETURN(core::LayerResult r,
-                        technique.Quantize(core::LayerProblem{in.weight, hessian}, c.options));
-  return Summary(c, technique, in.weight, r, hessian_seconds);
+                        technique.Quantize(core::LayerProblem{in.weight, hessian}, options));
+  return Summary(c, technique, options, in.weight, r, hessian_seconds);
 }
 
 absl::StatusOr<at::Device> ParseDevice(const std::string& name) {
@@ -130,13 +147,14 @@ absl::StatusOr<std::pair<LayerInput, at::Tensor>> Prepare(const LayerCommand& c,
 absl::StatusOr<json> RunLayerCommand(const LayerCommand& c) {
   BINQ_ASSIGN_OR_RETURN(const core::Technique* technique,
                         core::TechniqueRegistry::Global().Find(c.technique));
-  BINQ_RETURN_IF_ERROR(core::ValidateOptions(c.options));
+  BINQ_ASSIGN_OR_RETURN(const core::QuantOptions options,
+                        OptionsFor(c, technique->name(), c.technique_options));
   double hessian_seconds = 0;
   BINQ_ASSIGN_OR_RETURN(auto prepared, Prepare(c, &hessian_seconds));
   const auto& [in, hessian] = prepared;
   BINQ_ASSIGN_OR_RETURN(core::LayerResult r,
-                        technique->Quantize(core::LayerProblem{in.weight, hessian}, c.options));
-  json summary = Summary(c, *technique, in.weight, r, hessian_seconds);
+                        technique->Quantize(core::LayerProblem{in.weight, hessian}, options));
+  json summary = Summary(c, *technique, options, in.weight, r, hessian_seconds);
   if (!c.output.empty()) {
     std::map<std::string, std::string> metadata;
     for (const auto& [key, value] : summary.items()) {
@@ -153,17 +171,32 @@ absl::StatusOr<json> RunLayerCommand(const LayerCommand& c) {
 
 absl::StatusOr<std::vector<json>> RunCompareCommand(const LayerCommand& c,
                                                     const std::vector<std::string>& names) {
-  std::vector<const core::Technique*> techniques;
+  std::vector<std::pair<const core::Technique*, core::QuantOptions>> runs;
+  std::set<std::string> used;  // given options some technique has
   for (const std::string& name : names) {
     BINQ_ASSIGN_OR_RETURN(const core::Technique* t, core::TechniqueRegistry::Global().Find(name));
-    techniques.push_back(t);
+    BINQ_ASSIGN_OR_RETURN(const TechniqueEntry* entry, FindTechniqueEntry(t->name()));
+    OptionValues own;
+    for (const auto& [key, value] : c.technique_options) {
+      if (entry->FindOption(key) == nullptr) continue;
+      own[key] = value;
+      used.insert(key);
+    }
+    BINQ_ASSIGN_OR_RETURN(core::QuantOptions options, OptionsFor(c, t->name(), own));
+    runs.emplace_back(t, std::move(options));
   }
-  BINQ_RETURN_IF_ERROR(core::ValidateOptions(c.options));
+  for (const auto& [key, value] : c.technique_options) {
+    if (used.count(key) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(key, ": not an option of any of ",
+                                                     absl::StrJoin(names, ", ")));
+    }
+  }
   double hessian_seconds = 0;
   BINQ_ASSIGN_OR_RETURN(auto prepared, Prepare(c, &hessian_seconds));
   std::vector<json> rows;
-  for (const core::Technique* t : techniques) {
-    BINQ_ASSIGN_OR_RETURN(json row, QuantizeOne(c, *t, prepared.first, prepared.second, hessian_seconds));
+  for (const auto& [t, options] : runs) {
+    BINQ_ASSIGN_OR_RETURN(json row, QuantizeOne(c, *t, options, prepared.first, prepared.second,
+                                                hessian_seconds));
     rows.push_back(std::move(row));
   }
   return rows;

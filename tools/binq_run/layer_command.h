@@ -18,14 +18,21 @@ struct LayerCommand {
   std::string technique;
   int64_t seqlen = 2048;       // rows of X per calibration sequence
   std::string device = "cpu";
-  core::QuantOptions options;
+  // The technique's options as given by the catalog flags (--blocksize,
+  // --corr_damp, …), resolved against its catalog row by MakeQuantOptions.
+  OptionValues technique_options;
+  // Run-time knobs that are not technique options: backend, up_lim,
+  // disable_gptq, skip_refinement, symmetric_damp, max_damping_retries.
+  core::QuantOptions knobs;
 };
 
 // Runs the command; returns the one-line JSON summary (also stored as the
 // output's metadata). Errors name the file, tensor or flag at fault.
 [[nodiscard]] absl::StatusOr<nlohmann::json> RunLayerCommand(const LayerCommand& command);
 
-// Every technique on one input, for side-by-side figures.
+// Every technique on one input, for side-by-side figures. Each technique gets
+// the given options its catalog row has; an option none of them has is
+// INVALID_ARGUMENT.
 [[nodiscard]] absl::StatusOr<std::vector<nlohmann::json>> RunCompareCommand(
     const LayerCommand& command, const std::vector<std::string>& techniques);
 

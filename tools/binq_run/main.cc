@@ -14,7 +14,12 @@
 #include <ATen/Parallel.h>
 #include <CLI/CLI.hpp>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "core/base/technique_catalog.h"
+#include "core/base/technique_flags.h"
 #include "core/base/exit_codes.h"
 #include "core/quant/technique.h"
 #include "tools/binq_run/layer_command.h"
@@ -29,33 +34,43 @@
 namespace binq::tools {
 namespace {
 
-// Flags shared by `layer` and `compare`, bound to `c`.
-void AddLayerFlags(CLI::App* app, LayerCommand& c, std::string& metric, std::string& variant,
-                   std::string& backend) {
+// "  braq     BiLLM: …" — one line per catalog technique, for --help.
+std::string TechniqueLines() {
+  std::string lines;
+  for (const TechniqueEntry& e : TechniqueCatalog()) {
+    std::string name = e.name;
+    for (const std::string& a : e.aliases) absl::StrAppend(&name, " (", a, ")");
+    absl::StrAppend(&lines, absl::StrFormat("      %-14s %s\n", name, e.help));
+  }
+  return lines;
+}
+
+// Every technique that quantizes, for `compare`'s default list.
+std::string QuantizingTechniques() {
+  std::vector<std::string> names;
+  for (const TechniqueEntry& e : TechniqueCatalog()) {
+    if (e.name != kNoQuantization) names.push_back(e.name);
+  }
+  return absl::StrJoin(names, ",");
+}
+
+// Flags shared by `layer` and `compare`: the catalog's technique options into
+// `flags`, the run-time knobs into `c`.
+void AddLayerFlags(CLI::App* app, LayerCommand& c, TechniqueFlags& flags, std::string& backend) {
   app->add_option("--input", c.input,
                   "safetensors file with W [rows, cols] and X [n, cols] (F32, F16 or BF16)")
       ->required();
   app->add_option("--seqlen", c.seqlen,
                   "rows of X per calibration sequence for the Hessian's running average")
       ->capture_default_str();
-  app->add_option("--salient_metric", metric, "hessian or magnitude")->capture_default_str();
-  app->add_option("--blocksize", c.options.blocksize, "columns per block")->capture_default_str();
-  app->add_option("--percdamp", c.options.percdamp, "damping: fraction of mean(diag H)")
+  flags.AddTo(app);
+  app->add_option("--up_lim", c.knobs.up_lim, "salient search limit (k < up_lim)")
       ->capture_default_str();
-  app->add_option("--up_lim", c.options.up_lim, "salient search limit (k < up_lim)")
-      ->capture_default_str();
-  app->add_flag("--disable_gptq", c.options.disable_gptq,
+  app->add_flag("--disable_gptq", c.knobs.disable_gptq,
                 "no error compensation between blocks (BiLLM's RTN mode)");
-  app->add_option("--lam", c.options.lam, "CRB: Tikhonov λ")->capture_default_str();
-  app->add_option("--corr_damp", c.options.corr_damp, "CRB: correlation damping γ")
-      ->capture_default_str();
-  app->add_flag("--skip_refinement", c.options.skip_refinement, "CRB: no two-way sign refinement");
-  app->add_flag("--symmetric_damp", c.options.symmetric_damp, "CRB: damp negative correlations too");
-  app->add_option("--crb_variant", variant,
-                  "CRB: current (the CRB repository today) or paper2025 (per-row v7 of the paper's time)")
-      ->capture_default_str();
-  app->add_option("--wbits", c.options.wbits, "rtn: bits per weight")->capture_default_str();
-  app->add_option("--max_damping_retries", c.options.max_damping_retries,
+  app->add_flag("--skip_refinement", c.knobs.skip_refinement, "CRB: no two-way sign refinement");
+  app->add_flag("--symmetric_damp", c.knobs.symmetric_damp, "CRB: damp negative correlations too");
+  app->add_option("--max_damping_retries", c.knobs.max_damping_retries,
                   "extra damping rounds for a Hessian that is not positive definite")
       ->capture_default_str();
   app->add_option("--device", c.device, "cpu or cuda[:N]")->capture_default_str();
@@ -65,17 +80,13 @@ void AddLayerFlags(CLI::App* app, LayerCommand& c, std::string& metric, std::str
       ->capture_default_str();
 }
 
-absl::Status ParseEnums(LayerCommand& c, const std::string& metric, const std::string& variant,
-                        const std::string& backend) {
-  auto m = core::ParseSalientMetric(metric);
-  if (!m.ok()) return m.status();
-  auto v = core::ParseCrbVariant(variant);
-  if (!v.ok()) return v.status();
+absl::Status ReadLayerFlags(LayerCommand& c, const TechniqueFlags& flags, const std::string& backend) {
+  auto given = flags.Given();
+  if (!given.ok()) return given.status();
+  c.technique_options = *std::move(given);
   auto b = core::ParseBackend(backend);
   if (!b.ok()) return b.status();
-  c.options.salient_metric = *m;
-  c.options.crb_variant = *v;
-  c.options.backend = *b;
+  c.knobs.backend = *b;
   return absl::OkStatus();
 }
 
@@ -87,13 +98,13 @@ int Fail(const char* command, const absl::Status& status) {
 int Main(int argc, char** argv) {
   BlockStopSignals();  // before LibTorch or gRPC start threads (signal_watch.h)
   CLI::App app{
-      "binq-run: ~1-bit post-training quantization of LLMs (braq, CRBOG, CRB, sign, rtn).\n"
+      "binq-run: ~1-bit post-training quantization of LLMs.\n"
       "  binq-run MODEL DATASET TECHNIQUE [flags]   quantize a model and evaluate it, as the\n"
       "      references' `python3 run.py MODEL DATASET TECHNIQUE` (e.g. binq-run facebook/opt-1.3b\n"
       "      wikitext2 CRB --blocksize 128 --salient_metric hessian). MODEL: a checkpoint folder or\n"
       "      a hub id in the Hugging Face cache; DATASET: wikitext2, ptb, c4 (files under\n"
-      "      $BINQ_DATA_DIR) or a text file; TECHNIQUE: " +
-      core::TechniqueRegistry::Global().NamesForHelp() + ", or fp16 (evaluate only).\n" +
+      "      $BINQ_DATA_DIR) or a text file; TECHNIQUE, any case (technique options below):\n" +
+      TechniqueLines() +
       "  binq-run SUBCOMMAND …   tools for single layers and tokenizers (below).\n" +
       std::string(ExitCodeHelp())};
   app.require_subcommand(0, 1);
@@ -105,23 +116,15 @@ int Main(int argc, char** argv) {
   bool no_save_model = false, no_save_packed = false;
   app.add_option("MODEL", run.spec.model, "checkpoint folder or hub id (facebook/opt-1.3b[@revision])");
   app.add_option("DATASET", run.spec.dataset, "calibration data: wikitext2, ptb, c4 or a text file");
-  app.add_option("TECHNIQUE", run.spec.technique, "braq, CRBOG, CRB, sign, rtn or fp16 (any case)");
+  app.add_option("TECHNIQUE", run.spec.technique, absl::StrCat(TechniqueNamesForHelp(), " (any case)"));
   const char* kRun = "Job (MODEL DATASET TECHNIQUE)";
-  app.add_option("--blocksize", run.spec.blocksize, "columns per block")->capture_default_str()->group(kRun);
-  app.add_option("--salient_metric,--salient-metric", run.spec.salient_metric, "hessian or magnitude")
-      ->capture_default_str()->group(kRun);
+  TechniqueFlags run_flags;
+  run_flags.AddTo(&app, "Technique options (checked against TECHNIQUE's)");
   app.add_option("--nsamples", run.spec.nsamples, "calibration windows")->capture_default_str()->group(kRun);
   app.add_option("--seqlen", run.spec.seqlen, "tokens per window (0: the model's maximum, 2048 for OPT)")
       ->capture_default_str()->group(kRun);
   app.add_option("--seed", run.spec.seed, "calibration sampling seed")->capture_default_str()->group(kRun);
-  app.add_option("--percdamp", run.spec.percdamp, "Hessian damping")->capture_default_str()->group(kRun);
   app.add_option("--eval", eval_datasets, "comma-separated test sets (default: DATASET)")->group(kRun);
-  app.add_option("--crb_variant,--crb-variant", run.spec.crb_variant, "CRB: current or paper2025")
-      ->capture_default_str()->group(kRun);
-  app.add_option("--lam", run.spec.lam, "CRB: Tikhonov λ")->capture_default_str()->group(kRun);
-  app.add_option("--corr_damp,--corr-damp", run.spec.corr_damp, "CRB: correlation damping γ")
-      ->capture_default_str()->group(kRun);
-  app.add_option("--wbits", run.spec.wbits, "rtn: bits per weight")->capture_default_str()->group(kRun);
   app.add_option("--device", run.spec.device, "auto, cpu or cuda")->capture_default_str()->group(kRun);
   app.add_option("--dtype", run.spec.dtype, "auto (the checkpoint's), float16, bfloat16 or float32")
       ->capture_default_str()->group(kRun);
@@ -143,26 +146,28 @@ int Main(int argc, char** argv) {
   app.add_option("--attempt", worker.attempt, "the job's attempt number")->group(kWorker);
 
   LayerCommand layer;
-  std::string metric = "hessian", variant = "current", backend = "auto";
+  TechniqueFlags layer_flags;
+  std::string backend = "auto";
   CLI::App* layer_app = app.add_subcommand(
       "layer", "Quantize one linear layer: reads W and X, writes Wq (F32) with the figures in its "
                "metadata, prints a one-line JSON summary.");
   layer_app->add_option("--technique", layer.technique,
-                        "technique, case-insensitive: " +
-                            core::TechniqueRegistry::Global().NamesForHelp())
+                        absl::StrCat("technique, any case: ", TechniqueNamesForHelp()))
       ->required();
   layer_app->add_option("--output", layer.output, "safetensors file to write (Wq, partition)");
-  AddLayerFlags(layer_app, layer, metric, variant, backend);
+  AddLayerFlags(layer_app, layer, layer_flags, backend);
 
   LayerCommand compare;
-  std::string compare_metric = "hessian", compare_variant = "current", compare_backend = "auto";
-  std::string techniques = "braq,CRBOG,CRB,sign,rtn";
+  TechniqueFlags compare_flags;
+  std::string compare_backend = "auto";
+  std::string techniques = QuantizingTechniques();
   bool compare_json = false;
   CLI::App* compare_app = app.add_subcommand(
-      "compare", "Quantize one layer with several techniques and print a table of their figures.");
+      "compare", "Quantize one layer with several techniques and print a table of their figures; "
+                 "each technique takes the given options its catalog row has.");
   compare_app->add_option("--techniques", techniques, "comma-separated list")->capture_default_str();
   compare_app->add_flag("--json", compare_json, "one JSON line per technique instead of a table");
-  AddLayerFlags(compare_app, compare, compare_metric, compare_variant, compare_backend);
+  AddLayerFlags(compare_app, compare, compare_flags, compare_backend);
 
   MakeLayerCommand make;
   CLI::App* make_app = app.add_subcommand(
@@ -219,18 +224,24 @@ int Main(int argc, char** argv) {
     }
     run.spec.save_model = !no_save_model;
     run.spec.save_packed = !no_save_packed;
+    auto given = run_flags.Given();
+    if (!given.ok()) {
+      std::cerr << "binq-run: error: " << given.status().message() << "\n";
+      return kExitUsage;
+    }
+    run.spec.technique_options = *std::move(given);
     return RunRunCommand(run);
   }
 
   if (*layer_app) {
-    if (absl::Status s = ParseEnums(layer, metric, variant, backend); !s.ok()) return Fail("layer", s);
+    if (absl::Status s = ReadLayerFlags(layer, layer_flags, backend); !s.ok()) return Fail("layer", s);
     auto summary = RunLayerCommand(layer);
     if (!summary.ok()) return Fail("layer", summary.status());
     std::cout << summary->dump() << std::endl;
     return kExitOk;
   }
   if (*compare_app) {
-    if (absl::Status s = ParseEnums(compare, compare_metric, compare_variant, compare_backend); !s.ok()) {
+    if (absl::Status s = ReadLayerFlags(compare, compare_flags, compare_backend); !s.ok()) {
       return Fail("compare", s);
     }
     const std::vector<std::string> names = absl::StrSplit(techniques, ',', absl::SkipEmpty());

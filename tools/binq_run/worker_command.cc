@@ -61,7 +61,12 @@ int RunWorkerCommand(const WorkerCommand& c) {
     std::cerr << "binq-run worker: " << work.status().message() << "\n";
     return ExitCodeFor(work.status());
   }
-  const JobSpec spec = api::SpecFromProto(work->spec());
+  const absl::StatusOr<JobSpec> received = api::SpecFromProto(work->spec());
+  if (!received.ok()) {
+    std::cerr << "binq-run worker: " << received.status().message() << "\n";
+    return ExitCodeFor(received.status());
+  }
+  const JobSpec& spec = *received;
 
   CancelToken cancel;
   std::atomic<bool> terminated{false};

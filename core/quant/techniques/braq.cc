@@ -9,9 +9,6 @@ namespace {
 class Braq final : public ResidualBinarizationTechnique {
  public:
   std::string name() const override { return "braq"; }
-  std::string description() const override {
-    return "BiLLM: residual binarization, 2 sign planes on salient columns, 1 elsewhere";
-  }
 
  protected:
   at::Tensor BinarizeAten(const at::Tensor& x, const at::Tensor& mask, int64_t order,

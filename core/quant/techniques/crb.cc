@@ -14,9 +14,6 @@ CrbParams ToCrbParams(const QuantOptions& o) {
 class Crb final : public ResidualBinarizationTechnique {
  public:
   std::string name() const override { return "CRB"; }
-  std::string description() const override {
-    return "CRB: Tikhonov/damped coupled scales, two-way sign refinement, mean correction";
-  }
 
  protected:
   at::Tensor BinarizeAten(const at::Tensor& x, const at::Tensor& mask, int64_t order,

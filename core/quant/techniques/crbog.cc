@@ -9,9 +9,6 @@ namespace {
 class Crbog final : public ResidualBinarizationTechnique {
  public:
   std::string name() const override { return "CRBOG"; }
-  std::string description() const override {
-    return "CRB base: coupled 2x2 scale solve on braq's planes, no refinement";
-  }
 
  protected:
   at::Tensor BinarizeAten(const at::Tensor& x, const at::Tensor& mask, int64_t order,

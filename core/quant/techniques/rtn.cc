@@ -13,14 +13,10 @@ namespace {
 class Rtn final : public Technique {
  public:
   std::string name() const override { return "rtn"; }
-  std::string description() const override {
-    return "baseline: per-row asymmetric round-to-nearest with --wbits bits";
-  }
-  bool needs_hessian() const override { return false; }
 
   absl::StatusOr<LayerResult> Quantize(const LayerProblem& problem,
                                        const QuantOptions& options) const override {
-    BINQ_RETURN_IF_ERROR(ValidateOptions(options));
+    BINQ_RETURN_IF_ERROR(ValidateOptions(options, name()));
     return TorchCall("rtn", [&]() -> absl::StatusOr<LayerResult> {
       BINQ_RETURN_IF_ERROR(CheckLayerProblem(problem, /*needs_hessian=*/false));
       Stopwatch total(problem.weight.device());

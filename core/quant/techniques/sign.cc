@@ -12,12 +12,10 @@ namespace {
 class Sign final : public Technique {
  public:
   std::string name() const override { return "sign"; }
-  std::string description() const override { return "baseline: per-row scaled sign, no Hessian"; }
-  bool needs_hessian() const override { return false; }
 
   absl::StatusOr<LayerResult> Quantize(const LayerProblem& problem,
                                        const QuantOptions& options) const override {
-    BINQ_RETURN_IF_ERROR(ValidateOptions(options));
+    BINQ_RETURN_IF_ERROR(ValidateOptions(options, name()));
     return TorchCall("sign", [&]() -> absl::StatusOr<LayerResult> {
       BINQ_RETURN_IF_ERROR(CheckLayerProblem(problem, /*needs_hessian=*/false));
       Stopwatch total(problem.weight.device());

@@ -401,11 +401,12 @@ TEST_P(TechniqueTest, RunsAndPackedModelRebuildsTheCheckpoint) {
 INSTANTIATE_TEST_SUITE_P(All, TechniqueTest, ::testing::Values("braq", "CRBOG", "CRB", "sign", "rtn"),
                          [](const auto& info) { return std::string(info.param); });
 
+// "fp16" is the old name of none, kept as its alias.
 TEST_F(JobRunnerTest, Fp16EvaluatesOnlyAndWritesNoModel) {
   const std::string out = root_ + "/fp16";
   RecordingSink sink;
   BINQ_ASSERT_OK_AND_ASSIGN(const RunResult result, Run(Spec("FP16"), out, sink));
-  EXPECT_EQ(result.summary.technique, "fp16");
+  EXPECT_EQ(result.summary.technique, "none");
   EXPECT_EQ(result.summary.layers, 0);
   std::set<std::string> kinds;
   for (const Event& e : sink.events()) kinds.insert(Kind(e));
@@ -423,7 +424,7 @@ TEST_F(JobRunnerTest, Fp16EvaluatesOnlyAndWritesNoModel) {
   EXPECT_FALSE(PathExists(out + "/binq.safetensors"));
   EXPECT_FALSE(PathExists(out + "/layers.csv"));
   const Json metrics = Json::parse(ReadFileOrEmpty(out + "/metrics.json"));
-  EXPECT_EQ(metrics["spec"]["technique"], "fp16");
+  EXPECT_EQ(metrics["spec"]["technique"], "none");
   EXPECT_TRUE(metrics["calibration"].is_null());
   EXPECT_EQ(metrics["layers"].size(), 0u);
   EXPECT_EQ(metrics["perplexity"]["wikitext2"]["perplexity"].get<double>(),

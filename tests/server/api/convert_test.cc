@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/base/technique_catalog.h"
+#include "proto/convert/catalog_convert.h"
 #include "proto/convert/event_convert.h"
 #include "proto/convert/grpc_status.h"
 #include "server/api/job_convert.h"
@@ -20,19 +22,13 @@ TEST(SpecConvertTest, EmptyProtoTakesTheDefaults) {
   v1::JobSpec proto;
   proto.set_model("m");
   proto.set_technique("braq");
-  const JobSpec spec = api::SpecFromProto(proto);
+  const JobSpec spec = *api::SpecFromProto(proto);
   const JobSpec defaults;
   EXPECT_EQ(spec.model, "m");
   EXPECT_EQ(spec.dataset, defaults.dataset);
-  EXPECT_EQ(spec.blocksize, defaults.blocksize);
+  EXPECT_TRUE(spec.technique_options.empty());  // the technique's defaults, filled at validation
   EXPECT_EQ(spec.nsamples, defaults.nsamples);
   EXPECT_EQ(spec.seqlen, defaults.seqlen);
-  EXPECT_EQ(spec.percdamp, defaults.percdamp);
-  EXPECT_EQ(spec.salient_metric, "hessian");
-  EXPECT_EQ(spec.crb_variant, "current");
-  EXPECT_EQ(spec.lam, defaults.lam);
-  EXPECT_EQ(spec.corr_damp, defaults.corr_damp);
-  EXPECT_EQ(spec.wbits, defaults.wbits);
   EXPECT_EQ(spec.device, "auto");
   EXPECT_EQ(spec.dtype, "auto");
   EXPECT_TRUE(spec.save_model);
@@ -41,23 +37,66 @@ TEST(SpecConvertTest, EmptyProtoTakesTheDefaults) {
 
 TEST(SpecConvertTest, ExplicitZeroIsKeptSoValidationSeesIt) {
   v1::JobSpec proto;
-  proto.set_blocksize(0);
+  proto.set_model("m");
+  proto.set_technique("CRB");
+  (*proto.mutable_technique_options())["blocksize"].set_number_value(0);
   proto.set_nsamples(0);
-  proto.set_percdamp(0);
   proto.set_save_model(false);
-  const JobSpec spec = api::SpecFromProto(proto);
-  EXPECT_EQ(spec.blocksize, 0);
+  const JobSpec spec = *api::SpecFromProto(proto);
+  EXPECT_EQ(spec.technique_options.at("blocksize"), OptionValue(int64_t{0}));
   EXPECT_EQ(spec.nsamples, 0);
-  EXPECT_EQ(spec.percdamp, 0);
   EXPECT_FALSE(spec.save_model);
-  EXPECT_THAT(ValidateJobSpec([&] {
-                JobSpec s = spec;
-                s.model = "m";
-                s.technique = "CRB";
-                return s;
-              }()),
+  EXPECT_THAT(ValidateJobSpec(spec),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("blocksize: must be ≥ 1, got 0")));
 }
+
+TEST(SpecConvertTest, TechniqueOptionsKeepTheirTypes) {
+  v1::JobSpec proto;
+  proto.set_technique("CRB");
+  auto& options = *proto.mutable_technique_options();
+  options["blocksize"].set_number_value(64);
+  options["lam"].set_number_value(2e-5);
+  options["crb_variant"].set_string_value("paper2025");
+  options["flag"].set_bool_value(true);
+  const JobSpec spec = *api::SpecFromProto(proto);
+  EXPECT_EQ(spec.technique_options.at("blocksize"), OptionValue(int64_t{64}));
+  EXPECT_EQ(spec.technique_options.at("lam"), OptionValue(2e-5));
+  EXPECT_EQ(spec.technique_options.at("crb_variant"), OptionValue(std::string("paper2025")));
+  EXPECT_EQ(spec.technique_options.at("flag"), OptionValue(true));
+  // Back to the proto and again: the same values.
+  EXPECT_EQ(api::SpecFromProto(api::SpecToProto(spec))->technique_options, spec.technique_options);
+
+  options["lam"].mutable_list_value();
+  EXPECT_THAT(api::SpecFromProto(proto).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("technique_options.lam: must be a number")));
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+// Clients from before technique_options send the options as fields.
+TEST(SpecConvertTest, DeprecatedOptionFieldsAreFoldedIn) {
+  v1::JobSpec proto;
+  proto.set_technique("CRB");
+  proto.set_blocksize(64);
+  proto.set_salient_metric("magnitude");
+  proto.set_percdamp(0.05);
+  proto.set_crb_variant("paper2025");
+  proto.set_lam(0.5);
+  proto.set_corr_damp(0.2);
+  proto.set_wbits(3);  // not an option of CRB: ignored, as it always was
+  (*proto.mutable_technique_options())["lam"].set_number_value(1e-4);  // the map wins
+  const JobSpec spec = *api::SpecFromProto(proto);
+  EXPECT_EQ(spec.technique_options,
+            (OptionValues{{"blocksize", int64_t{64}}, {"salient_metric", std::string("magnitude")},
+                          {"percdamp", 0.05}, {"crb_variant", std::string("paper2025")},
+                          {"lam", 1e-4}, {"corr_damp", 0.2}}));
+  // Answers carry only the map.
+  const v1::JobSpec back = api::SpecToProto(spec);
+  EXPECT_FALSE(back.has_blocksize());
+  EXPECT_FALSE(back.has_lam());
+  EXPECT_EQ(back.technique_options().size(), 6);
+}
+#pragma GCC diagnostic pop
 
 TEST(SpecConvertTest, RoundTripAndServiceFields) {
   v1::SubmitJobRequest request;
@@ -67,16 +106,11 @@ TEST(SpecConvertTest, RoundTripAndServiceFields) {
   p->set_dataset("ptb");
   p->add_eval_datasets("wikitext2");
   p->add_eval_datasets("c4");
-  p->set_blocksize(64);
-  p->set_salient_metric("magnitude");
+  (*p->mutable_technique_options())["blocksize"].set_number_value(64);
+  (*p->mutable_technique_options())["percdamp"].set_number_value(0.05);
   p->set_nsamples(16);
   p->set_seqlen(512);
   p->set_seed(7);
-  p->set_percdamp(0.05);
-  p->set_crb_variant("paper2025");
-  p->set_lam(0.5);
-  p->set_corr_damp(0.2);
-  p->set_wbits(3);
   p->set_device("cpu");
   p->set_dtype("float32");
   p->set_save_model(false);
@@ -84,11 +118,38 @@ TEST(SpecConvertTest, RoundTripAndServiceFields) {
   request.set_user("ada");
   request.set_priority(3);
   request.set_request_id("r1");
-  const JobSpec spec = api::SpecFromSubmitRequest(request);
+  const JobSpec spec = *api::SpecFromSubmitRequest(request);
   EXPECT_EQ(spec.user, "ada");
   EXPECT_EQ(spec.priority, 3);
   EXPECT_EQ(spec.request_id, "r1");
   EXPECT_EQ(api::SpecToProto(spec).SerializeAsString(), p->SerializeAsString());
+}
+
+TEST(CatalogConvertTest, ListTechniquesCarriesEveryRow) {
+  const v1::ListTechniquesResponse catalog = api::CatalogToProto();
+  ASSERT_EQ(catalog.techniques_size(), static_cast<int>(TechniqueCatalog().size()));
+  const v1::Technique* crb = nullptr;
+  for (const v1::Technique& t : catalog.techniques()) {
+    if (t.name() == "CRB") crb = &t;
+    if (t.name() == "none") {
+      EXPECT_THAT(t.aliases(), ::testing::ElementsAre("fp16"));
+      EXPECT_FALSE(t.needs_calibration());
+    }
+  }
+  ASSERT_NE(crb, nullptr);
+  EXPECT_TRUE(crb->needs_calibration());
+  const v1::TechniqueOption* corr = nullptr;
+  for (const v1::TechniqueOption& o : crb->options()) {
+    if (o.key() == "corr_damp") corr = &o;
+  }
+  ASSERT_NE(corr, nullptr);
+  EXPECT_EQ(corr->type(), v1::TechniqueOption::DOUBLE);
+  EXPECT_EQ(corr->range(), "[0, 1)");
+  EXPECT_EQ(corr->default_value().number_value(), 0.1);
+  EXPECT_EQ(corr->min(), 0);
+  EXPECT_EQ(corr->max(), 1);
+  EXPECT_FALSE(corr->min_open());
+  EXPECT_TRUE(corr->max_open());
 }
 
 TEST(StateConvertTest, EveryStateAndReasonRoundTrips) {
@@ -205,6 +266,7 @@ TEST(JobConvertTest, RecordToProto) {
   job.spec.user = "ada";
   job.spec.priority = 2;
   job.spec.request_id = "r";
+  job.spec.technique_options = {{"blocksize", int64_t{128}}};
   job.state = JobState::kFailed;
   job.failure_reason = FailureReason::kOutOfMemory;
   job.failure_message = "CUDA out of memory";
@@ -229,7 +291,7 @@ TEST(JobConvertTest, RecordToProto) {
   EXPECT_EQ(p.progress().block(), 3);
   EXPECT_DOUBLE_EQ(p.perplexity().at("ptb"), 9.5);
   EXPECT_EQ(p.last_seq(), 17);
-  EXPECT_EQ(p.spec().blocksize(), 128);
+  EXPECT_EQ(p.spec().technique_options().at("blocksize").number_value(), 128);
 }
 
 }  // namespace

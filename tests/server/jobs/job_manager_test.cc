@@ -110,6 +110,28 @@ TEST_F(JobManagerTest, SubmitStoresPublishesAndKicksTheScheduler) {
   EXPECT_EQ(events[0].state_changed().message(), "submitted by ada");
 }
 
+TEST_F(JobManagerTest, BadTechniqueOptionsAreRefusedAndNothingIsStored) {
+  int kicks = 0;
+  manager_->SetQueueChangedCallback([&kicks] { ++kicks; });
+  JobSpec spec = Spec();
+  spec.technique = "CRB";
+  spec.technique_options = {{"corr_damp", 2.0}};
+  EXPECT_THAT(manager_->Submit(spec).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, "corr_damp: must be in [0, 1), got 2"));
+  spec.technique_options = {{"groupsize_typo", int64_t{128}}};
+  EXPECT_THAT(manager_->Submit(spec).status(),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("groupsize_typo: not an option of CRB")));
+  BINQ_ASSERT_OK_AND_ASSIGN(JobPage page, manager_->List(JobFilter{}));
+  EXPECT_TRUE(page.jobs.empty());
+  EXPECT_EQ(kicks, 0);
+  // A good one is stored with its options resolved.
+  spec.technique_options = {{"corr_damp", 0.5}};
+  BINQ_ASSERT_OK_AND_ASSIGN(JobRecord job, manager_->Submit(spec));
+  BINQ_ASSERT_OK_AND_ASSIGN(JobRecord stored, store_->GetJob(job.id));
+  EXPECT_EQ(stored.spec.technique_options.at("corr_damp"), OptionValue(0.5));
+  EXPECT_EQ(stored.spec.technique_options.at("lam"), OptionValue(1e-5));
+}
+
 TEST_F(JobManagerTest, RequestIdMakesSubmitIdempotentEvenIfTheModelIsGone) {
   BINQ_ASSERT_OK_AND_ASSIGN(JobRecord first, manager_->Submit(Spec("r-1")));
   std::filesystem::remove_all(root_ + "/model");

@@ -38,6 +38,25 @@ TEST_F(SubmitValidationTest, GoodSpecIsCanonicalised) {
   BINQ_ASSERT_OK_AND_ASSIGN(JobSpec spec, ValidateSubmission(spec_, context_));
   EXPECT_EQ(spec.technique, "CRBOG");
   EXPECT_EQ(spec.user, "anonymous");
+  // Stored with every option of the technique, defaults filled in.
+  EXPECT_EQ(spec.technique_options,
+            (OptionValues{{"blocksize", int64_t{128}}, {"percdamp", 0.01},
+                          {"salient_metric", std::string("hessian")}}));
+}
+
+TEST_F(SubmitValidationTest, BadTechniqueOptionsNameTheOptionAndItsRange) {
+  JobSpec s = spec_;
+  s.technique = "CRB";
+  s.technique_options = {{"corr_damp", 2.0}};
+  EXPECT_THAT(ValidateSubmission(s, context_),
+              StatusIs(absl::StatusCode::kInvalidArgument, "corr_damp: must be in [0, 1), got 2"));
+  s.technique_options = {{"wbits", int64_t{3}}};
+  EXPECT_THAT(ValidateSubmission(s, context_),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("wbits: not an option of CRB")));
+  s.technique = "fp16";  // the old name of none
+  s.technique_options.clear();
+  BINQ_ASSERT_OK_AND_ASSIGN(JobSpec none, ValidateSubmission(s, context_));
+  EXPECT_EQ(none.technique, "none");
 }
 
 TEST_F(SubmitValidationTest, EachProblemNamesItsField) {

@@ -45,7 +45,7 @@ TEST(SchemaTest, VersionOneDatabaseIsMigratedWithItsJobs) {
   BINQ_ASSERT_OK_AND_ASSIGN(auto store, JobStore::Open(options));
   BINQ_ASSERT_OK_AND_ASSIGN(JobRecord job, store->GetJob("j-old"));
   EXPECT_EQ(job.spec.technique, "braq");
-  EXPECT_EQ(job.spec.blocksize, 64);
+  EXPECT_EQ(job.spec.technique_options.at("blocksize"), OptionValue(int64_t{64}));  // the old field, folded in
   EXPECT_EQ(job.spec.request_id, "req-1");
   EXPECT_EQ(job.state, JobState::kQueued);
   EXPECT_FALSE(job.progress.stage.has_value());  // the new columns' defaults
