@@ -49,6 +49,25 @@ TechniqueEntry PbllmRow(std::string name, std::vector<std::string> aliases, cons
                       "what the salient weights are ranked by")}};
 }
 
+// ARB-LLM's options: BiLLM's, plus CGB (--order2_group, alias --cgb).
+std::vector<OptionSchema> ArbOptions() {
+  return {Blocksize(), Percdamp(), BraqSalientMetric(),
+          WithAliases(BoolOption("order2_group", false,
+                                 "CGB: split the salient columns into two groups by magnitude"),
+                      {"cgb"})};
+}
+
+// HBLLM's options: its own salient_metric (column norm of W²/U_jj²).
+std::vector<OptionSchema> HbllmOptions() {
+  return {Blocksize(), Percdamp(),
+          EnumOption("salient_metric", {"l2", "l1"}, "l2",
+                     "norm that scores salient columns of the saliency W²/U_jj²"),
+          EnumOption("group_partition", {"row", "global"}, "row",
+                     "Haar-band split into two groups: per row (41 candidates) or one for the band"),
+          BoolOption("share_mean", false,
+                     "row partition: both groups of a non-salient band row share the row's mean")};
+}
+
 // ---- The rows: one per technique ---------------------------------------------
 // {name, aliases, help, needs_calibration, options}. Kept in any order; the
 // catalog is sorted by lower-case name.
@@ -68,6 +87,21 @@ std::vector<TechniqueEntry> Rows() {
         AtLeast(DoubleOption("lam", 1e-5, "Tikhonov λ of the 2x2 scale solve"), 0),
         InRange(DoubleOption("corr_damp", 0.1, "correlation damping γ of the 2x2 scale solve"), 0, 1,
                 /*max_open=*/true)}},
+      // ARB-LLM (ALGORITHMS.md §9.3): ARB-LLM_X = arb-x --order2_group,
+      // ARB-LLM_RC = arb-rc --order2_group. salient_metric defaults to the
+      // paper's hessian (run_arb.py's argparse default is magnitude).
+      {"arb", {}, "ARB-LLM: alternating refined mean/scale/sign binarization on BiLLM's masks", true,
+       ArbOptions()},
+      {"arb-x", {}, "ARB-LLM_X (with --order2_group): ARB + closed-form mean/scale under the calibration matrix S", true,
+       ArbOptions()},
+      {"arb-rc", {}, "ARB-LLM_RC (with --order2_group): ARB with row and column scales, no mean", true,
+       ArbOptions()},
+      // HBLLM (ALGORITHMS.md §9.4): group_partition has no default in the
+      // reference (it asserts); binq's default is row, its README's setting.
+      {"row-hbraq", {}, "HBLLM-row: Haar-domain binarization along rows, salient columns filled, salient residual", true,
+       HbllmOptions()},
+      {"col-hbraq", {}, "HBLLM-col: Haar-domain binarization along columns of the non-salient part, salient residual", true,
+       HbllmOptions()},
       {"sign", {}, "baseline: per-row scaled sign, no Hessian", false, {}},
       {"rtn", {}, "baseline: round-to-nearest with --wbits bits per row (or per --groupsize columns)",
        false,

@@ -13,25 +13,6 @@ namespace {
 
 using at::indexing::Slice;
 
-at::Tensor ColumnMask(const at::Tensor& target, const at::Tensor& columns) {
-  at::Tensor cols = at::zeros({target.size(1)}, target.options().dtype(at::kBool));
-  cols.index_fill_(0, columns, true);
-  return cols.unsqueeze(0).expand_as(target);
-}
-
-// First strict minimum; NaN never selected. -1 when no finite value.
-int64_t FirstMinimum(const std::vector<float>& errors) {
-  int64_t best = -1;
-  float best_value = std::numeric_limits<float>::infinity();
-  for (size_t i = 0; i < errors.size(); ++i) {
-    if (errors[i] < best_value) {
-      best_value = errors[i];
-      best = static_cast<int64_t>(i);
-    }
-  }
-  return best;
-}
-
 float Mse(const at::Tensor& target, const at::Tensor& approx) {
   return (target - approx).pow(2).mean().item<float>();
 }
@@ -70,6 +51,24 @@ class AtenErrors final : public SearchErrorFunctions {
 
 }  // namespace
 
+at::Tensor ColumnMask(const at::Tensor& like, const at::Tensor& columns) {
+  at::Tensor cols = at::zeros({like.size(1)}, like.options().dtype(at::kBool));
+  cols.index_fill_(0, columns, true);
+  return cols.unsqueeze(0).expand_as(like);
+}
+
+int64_t FirstMinimum(const std::vector<float>& errors) {
+  int64_t best = -1;
+  float best_value = std::numeric_limits<float>::infinity();
+  for (size_t i = 0; i < errors.size(); ++i) {
+    if (errors[i] < best_value) {
+      best_value = errors[i];
+      best = static_cast<int64_t>(i);
+    }
+  }
+  return best;
+}
+
 const SearchErrorFunctions& AtenSearchErrors() {
   static const AtenErrors* const kErrors = new AtenErrors();
   return *kErrors;
@@ -80,35 +79,52 @@ at::Tensor SaliencyTarget(const at::Tensor& block, const at::Tensor& u_diag, Sal
   return block.pow(2) / u_diag.pow(2).reshape({1, -1});
 }
 
-absl::StatusOr<BlockMasks> SearchBlockMasks(const at::Tensor& target, int64_t up_lim,
-                            const SearchErrorFunctions& errors) {
-  BlockMasks masks;
-  const int64_t width = target.size(1);
-  const int64_t limit = std::min(up_lim, width);
-  const at::Tensor scores = target.abs().sum(0);
-
-  // Salient-column count (§4.3).
+absl::StatusOr<SalientColumns> SearchSalientColumns(const at::Tensor& target,
+                                                    const at::Tensor& scores, int64_t up_lim,
+                                                    const SearchErrorFunctions& errors) {
+  SalientColumns salient;
+  const int64_t limit = std::min(up_lim, target.size(1));
   int64_t k_best = 1;
   if (limit >= 2) {
     const at::Tensor order = std::get<1>(at::topk(scores, limit));
-    BINQ_ASSIGN_OR_RETURN(masks.salient_errors, errors.SalientErrors(target, order));
-    const int64_t best = FirstMinimum(masks.salient_errors);
+    BINQ_ASSIGN_OR_RETURN(salient.errors, errors.SalientErrors(target, order));
+    const int64_t best = FirstMinimum(salient.errors);
     if (best < 0) {
-      masks.fallback = true;  // CRB-current's fallback: up_lim // 3
+      salient.fallback = true;  // CRB-current's fallback: up_lim // 3
       k_best = std::max<int64_t>(1, std::min(up_lim / 3, limit - 1));
     } else {
       k_best = best + 1;
     }
   }
-  masks.n_salient = k_best;
-  masks.salient = ColumnMask(target, std::get<1>(at::topk(scores, k_best)));
+  salient.count = k_best;
+  salient.mask = ColumnMask(target, std::get<1>(at::topk(scores, k_best)));
+  return salient;
+}
+
+std::vector<double> BreakPointCandidates(const at::Tensor& sample) {
+  if (sample.numel() == 0) return {};
+  const at::Tensor sorted = std::get<0>(sample.flatten().to(at::kCPU).sort()).contiguous();
+  return NumpyLinearQuantiles(sorted.data_ptr<float>(), sorted.numel(), BreakPointLevels());
+}
+
+absl::StatusOr<BlockMasks> SearchBlockMasks(const at::Tensor& target, int64_t up_lim,
+                            const SearchErrorFunctions& errors) {
+  BlockMasks masks;
+  const at::Tensor scores = target.abs().sum(0);
+
+  // Salient-column count (§4.3).
+  BINQ_ASSIGN_OR_RETURN(SalientColumns salient,
+                        SearchSalientColumns(target, scores, up_lim, errors));
+  masks.salient_errors = std::move(salient.errors);
+  masks.fallback = salient.fallback;
+  masks.n_salient = salient.count;
+  masks.salient = salient.mask;
 
   // Break-point between the two non-salient groups (§4.4): percentiles of
   // |T ⊙ ¬M₂| (salient columns stay in the sample as zeros), on the CPU.
   const at::Tensor non_salient = ~masks.salient;
   const at::Tensor magnitude = (target * non_salient).abs();
-  const at::Tensor sorted = std::get<0>(magnitude.flatten().to(at::kCPU).sort()).contiguous();
-  masks.candidates = NumpyLinearQuantiles(sorted.data_ptr<float>(), sorted.numel(), BreakPointLevels());
+  masks.candidates = BreakPointCandidates(magnitude);
   std::vector<float> thresholds;
   for (const double c : masks.candidates) thresholds.push_back(static_cast<float>(c));
   BINQ_ASSIGN_OR_RETURN(masks.split_errors, errors.SplitErrors(target, masks.salient, thresholds));

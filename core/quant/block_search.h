@@ -50,6 +50,29 @@ const SearchErrorFunctions& AtenSearchErrors();
 // metric (d = diag of U over the block), W itself for magnitude.
 at::Tensor SaliencyTarget(const at::Tensor& block, const at::Tensor& u_diag, SalientMetric metric);
 
+// The salient-column count search alone (§4.3), on column scores `scores`
+// [B] (braq: Σ_r |T_rj|; HBLLM: the L2 or L1 norm of T's columns). The chosen
+// columns come from a second topk(scores, k*) call, as in the references.
+struct SalientColumns {
+  at::Tensor mask;            // bool [m, B], whole columns
+  int64_t count = 0;
+  std::vector<float> errors;  // E_k, k = 1 … min(up_lim, B)−1
+  bool fallback = false;      // no finite E_k: CRB-current's up_lim // 3
+};
+absl::StatusOr<SalientColumns> SearchSalientColumns(const at::Tensor& target,
+                                                    const at::Tensor& scores, int64_t up_lim,
+                                                    const SearchErrorFunctions& errors);
+
+// The 81 break-point candidates (§4.4 step 4) of the values in `sample` (any
+// shape, finite; sorted on the CPU). Empty `sample` → empty result.
+std::vector<double> BreakPointCandidates(const at::Tensor& sample);
+
+// Index of the first strict minimum; NaN never selected; −1 when none finite.
+int64_t FirstMinimum(const std::vector<float>& errors);
+
+// Bool [m, B] mask of whole columns `columns` (int64 indices) of `like`.
+at::Tensor ColumnMask(const at::Tensor& like, const at::Tensor& columns);
+
 // Runs both searches on `target` [m, B] (finite values) and builds the masks.
 // Blocks narrower than up_lim search k = 1 … B−1 (B = 1: the column is
 // salient). Errors come from `errors`; may throw c10::Error.

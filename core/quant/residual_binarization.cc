@@ -17,10 +17,11 @@ using at::indexing::Slice;
 
 }  // namespace
 
-absl::StatusOr<LayerResult> ResidualBinarizationTechnique::Quantize(
-    const LayerProblem& problem, const QuantOptions& options) const {
-  BINQ_RETURN_IF_ERROR(ValidateOptions(options, name()));
-  return TorchCall(name(), [&]() -> absl::StatusOr<LayerResult> {
+absl::StatusOr<LayerResult> QuantizeBlockwise(const LayerProblem& problem,
+                                              const QuantOptions& options,
+                                              const std::string& name,
+                                              const BlockQuantizer& quantize_block) {
+  return TorchCall(name, [&]() -> absl::StatusOr<LayerResult> {
     BINQ_RETURN_IF_ERROR(CheckLayerProblem(problem, /*needs_hessian=*/true));
     const at::Device device = problem.weight.device();
     Stopwatch total(device);
@@ -46,17 +47,6 @@ absl::StatusOr<LayerResult> ResidualBinarizationTechnique::Quantize(
     result.damping_retries = factor.damping_retries;
     result.factor_seconds = stage.Lap();
 
-    const std::optional<kernels::BinarizeMethod> method = KernelMethod(options);
-    const KernelPath path = ResolveKernelPath(options.backend, device, method.has_value());
-    result.backend = path.name;
-    const SearchErrorFunctions& search_errors =
-        path.use_kernels ? KernelSearchErrors() : AtenSearchErrors();
-    auto binarize = [&](const at::Tensor& x, const at::Tensor& mask,
-                        int64_t order) -> absl::StatusOr<at::Tensor> {
-      if (path.use_kernels) return KernelBinarize(*method, x, mask, order, options);
-      return BinarizeAten(x, mask, order, options);
-    };
-
     at::Tensor losses = at::zeros({rows}, w.options());
     at::Tensor partition = at::zeros({rows, cols}, w.options().dtype(at::kByte));
     for (int64_t start = 0; start < cols; start += options.blocksize) {
@@ -65,19 +55,11 @@ absl::StatusOr<LayerResult> ResidualBinarizationTechnique::Quantize(
       const at::Tensor d = u_diag.index({Slice(start, end)});
 
       stage.Lap();
-      const at::Tensor target = SaliencyTarget(block, d, options.salient_metric);
-      BINQ_ASSIGN_OR_RETURN(BlockMasks masks, SearchBlockMasks(target, options.up_lim, search_errors));
-      result.search_seconds += stage.Lap();
-
-      // Partitions from the block-start values, summed from zeros in order.
-      at::Tensor q = at::zeros_like(block);
-      const at::Tensor* partition_masks[3] = {&masks.low, &masks.high, &masks.salient};
-      const int64_t orders[3] = {1, 1, 2};
-      for (int k = 0; k < 3; ++k) {
-        BINQ_ASSIGN_OR_RETURN(at::Tensor values, binarize(block, *partition_masks[k], orders[k]));
-        q = q + values * *partition_masks[k];
-      }
-      result.binarize_seconds += stage.Lap();
+      BINQ_ASSIGN_OR_RETURN(BlockOutcome outcome, quantize_block(BlockInput{block, d, start, end}));
+      stage.Lap();
+      result.search_seconds += outcome.search_seconds;
+      result.binarize_seconds += outcome.binarize_seconds;
+      const at::Tensor& q = outcome.quantized;
 
       w.index_put_({Slice(), Slice(start, end)}, q);
       if (!options.disable_gptq) {
@@ -91,12 +73,15 @@ absl::StatusOr<LayerResult> ResidualBinarizationTechnique::Quantize(
       }
       result.solver_seconds += stage.Lap();
 
-      partition.index_put_({Slice(), Slice(start, end)},
-                           masks.high.to(at::kByte) + masks.salient.to(at::kByte) * 2);
-      result.salient_per_block.push_back(masks.n_salient);
-      result.split_per_block.push_back(masks.split);
-      result.salient_columns += masks.n_salient;
-      result.search_fallbacks += masks.fallback ? 1 : 0;
+      partition.index_put_({Slice(), Slice(start, end)}, outcome.partition);
+      result.salient_per_block.push_back(outcome.n_salient);
+      result.split_per_block.push_back(outcome.split);
+      result.salient_columns += outcome.n_salient;
+      result.search_fallbacks += outcome.fallback ? 1 : 0;
+      for (auto& [key, values] : outcome.diagnostics) {
+        std::vector<double>& all = result.block_diagnostics[key];
+        all.insert(all.end(), values.begin(), values.end());
+      }
     }
 
     result.loss = losses.sum().item<double>();
@@ -104,11 +89,59 @@ absl::StatusOr<LayerResult> ResidualBinarizationTechnique::Quantize(
     result.partition = partition;
     result.relative_output_error = RelativeOutputError(problem.weight, w, problem.hessian);
     result.wbits_paper = 1.0 + static_cast<double>(result.salient_columns) / cols;
-    result.packing = {PackingScheme::Kind::kResidual, options.blocksize, 2};
-    result.storage_bits = PackedBitsPerWeight(result.packing, rows, cols);
     result.total_seconds = total.Lap();
     return result;
   });
+}
+
+absl::StatusOr<LayerResult> ResidualBinarizationTechnique::Quantize(
+    const LayerProblem& problem, const QuantOptions& options) const {
+  BINQ_RETURN_IF_ERROR(ValidateOptions(options, name()));
+  if (!problem.weight.defined()) {
+    return absl::InvalidArgumentError("weight: expected a 2-D [rows, cols] tensor, got 0 dims");
+  }
+  const std::optional<kernels::BinarizeMethod> method = KernelMethod(options);
+  const at::Device device = problem.weight.device();
+  const KernelPath path = ResolveKernelPath(options.backend, device, method.has_value());
+  const SearchErrorFunctions& search_errors =
+      path.use_kernels ? KernelSearchErrors() : AtenSearchErrors();
+  auto binarize = [&](const at::Tensor& x, const at::Tensor& mask,
+                      int64_t order) -> absl::StatusOr<at::Tensor> {
+    if (path.use_kernels) return KernelBinarize(*method, x, mask, order, options);
+    return BinarizeAten(x, mask, order, options);
+  };
+
+  auto quantize_block = [&](const BlockInput& in) -> absl::StatusOr<BlockOutcome> {
+    Stopwatch stage(device);
+    BlockOutcome outcome;
+    const at::Tensor target = SaliencyTarget(in.block, in.u_diag, options.salient_metric);
+    BINQ_ASSIGN_OR_RETURN(BlockMasks masks, SearchBlockMasks(target, options.up_lim, search_errors));
+    outcome.search_seconds = stage.Lap();
+
+    // Partitions from the block-start values, summed from zeros in order.
+    at::Tensor q = at::zeros_like(in.block);
+    const at::Tensor* partition_masks[3] = {&masks.low, &masks.high, &masks.salient};
+    const int64_t orders[3] = {1, 1, 2};
+    for (int k = 0; k < 3; ++k) {
+      BINQ_ASSIGN_OR_RETURN(at::Tensor values, binarize(in.block, *partition_masks[k], orders[k]));
+      q = q + values * *partition_masks[k];
+    }
+    outcome.binarize_seconds = stage.Lap();
+    outcome.quantized = q;
+    outcome.partition = masks.high.to(at::kByte) + masks.salient.to(at::kByte) * 2;
+    outcome.n_salient = masks.n_salient;
+    outcome.split = masks.split;
+    outcome.fallback = masks.fallback;
+    return outcome;
+  };
+
+  BINQ_ASSIGN_OR_RETURN(LayerResult result,
+                        QuantizeBlockwise(problem, options, name(), quantize_block));
+  result.backend = path.name;
+  result.packing = {PackingScheme::Kind::kResidual, options.blocksize, 2};
+  result.storage_bits =
+      PackedBitsPerWeight(result.packing, result.quantized.size(0), result.quantized.size(1));
+  return result;
 }
 
 }  // namespace binq::core

@@ -29,6 +29,11 @@ struct LayerProblem {
                        // damping); may be undefined for techniques that need none
   at::Tensor inverse_factor;  // optional fp32 [cols, cols]: U to use instead of factoring
                               // the damped Hessian (parity diagnostics: a reference's own U)
+  // Optional fp32 [cols, cols]: S = mean over calibration sequences of XᵀX
+  // (ARB-X's calibration matrix; only its diagonal blocks are read). When
+  // undefined, ARB-X uses hessian / 2, the same matrix: the running-average
+  // Hessian is (2/n)·ΣXᵀX (ALGORITHMS.md §2.5, §9.3).
+  at::Tensor input_gram;
 };
 
 // What quantizing one layer produced.
@@ -40,6 +45,9 @@ struct LayerResult {
   at::Tensor partition;            // uint8 [rows, cols]: 0 low, 1 high, 2 salient (braq/CRB family)
   std::vector<int64_t> salient_per_block;
   std::vector<double> split_per_block;
+  // Further per-block search results by name (e.g. ARB's "cgb_split",
+  // HBLLM's "band_split"), concatenated over blocks in order.
+  std::map<std::string, std::vector<double>> block_diagnostics;
   double wbits_paper = 0;          // BiLLM's N_param: 1 + salient columns / cols (§7.1)
   PackingScheme packing;           // how binq.safetensors stores this technique's output
   double storage_bits = 0;         // bits per weight of that packed layout (core/quant/packing.h),

@@ -67,6 +67,56 @@ TEST_F(BinqRunLayerTest, ReproducesTheReferenceAndWritesFigures) {
   EXPECT_THAT((*file)->metadata().at("loss"), HasSubstr("240."));
 }
 
+// ARB-LLM and HBLLM from W and X and the reference scripts' own flags
+// (issue #9): each golden case within 1e-5·max|W|.
+TEST_F(BinqRunLayerTest, ReproducesArbAndHbllmCasesFromTheirFlags) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+      {"arb-x_cgb_hessian_64x256", {"--technique", "arb-x", "--order2_group"}},
+      {"arb-rc_cgb_hessian_64x256", {"--technique", "arb-rc", "--cgb"}},
+      {"arb_hessian_64x256", {"--technique", "arb", "--salient_metric", "hessian"}},
+      {"arb-x_cgb_magnitude_64x256",
+       {"--technique", "arb-x", "--order2_group", "--salient_metric", "magnitude"}},
+      {"hbllm-row_l2_sharemean_64x256",
+       {"--technique", "row-hbraq", "--salient_metric", "l2", "--group_partition", "row",
+        "--share_mean"}},
+      {"hbllm-col_l2_global_64x256", {"--technique", "col-hbraq", "--group_partition", "global"}},
+      {"hbllm-row_l1_128x384", {"--technique", "row-hbraq", "--salient_metric", "l1"}},
+  };
+  for (const auto& [name, flags] : cases) {
+    const std::string input = kGolden + name + ".safetensors";
+    const std::string output = dir_ + "/" + name + ".out.safetensors";
+    std::vector<std::string> argv = {kBinqRun, "layer", "--input", input, "--seqlen", "32",
+                                     "--output", output};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    const ProcessResult r = RunProcess(argv);
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.err;
+    auto file = core::SafetensorsFile::Open(output);
+    ASSERT_TRUE(file.ok()) << file.status();
+    auto golden = core::SafetensorsFile::Open(input);
+    ASSERT_TRUE(golden.ok());
+    const at::Tensor w = *core::ReadTensor(**golden, "W");
+    const double max_diff =
+        (*core::ReadTensor(**file, "Wq") - *core::ReadTensor(**golden, "Wq")).abs().max().item<double>();
+    EXPECT_LE(max_diff, 1e-5 * w.abs().max().item<double>()) << name;
+  }
+}
+
+TEST_F(BinqRunLayerTest, HbllmAndArbOptionRangesAreNamed) {
+  const ProcessResult metric = RunProcess({kBinqRun, "layer", "--input", kGolden + "hbllm-row_l2_64x256.safetensors",
+                                           "--technique", "row-hbraq", "--salient_metric", "hessian"});
+  EXPECT_EQ(metric.exit_code, 2);
+  EXPECT_THAT(metric.err, HasSubstr("salient_metric"));
+  EXPECT_THAT(metric.err, HasSubstr("l2"));
+  const ProcessResult partition = RunProcess({kBinqRun, "layer", "--input", kGolden + "hbllm-row_l2_64x256.safetensors",
+                                              "--technique", "col-hbraq", "--group_partition", "column"});
+  EXPECT_EQ(partition.exit_code, 2);
+  EXPECT_THAT(partition.err, HasSubstr("group_partition"));
+  const ProcessResult foreign = RunProcess({kBinqRun, "layer", "--input", kGolden + "arb_hessian_64x256.safetensors",
+                                            "--technique", "arb", "--share_mean"});
+  EXPECT_EQ(foreign.exit_code, 2);
+  EXPECT_THAT(foreign.err, HasSubstr("share_mean: not an option of arb"));
+}
+
 TEST_F(BinqRunLayerTest, AcceptsHalfAndBfloat16Inputs) {
   at::manual_seed(3);
   const at::Tensor w = at::randn({16, 128}) * 0.02;
