@@ -266,6 +266,9 @@ BpeModel::Session::~Session() {
 
 void BpeModel::Session::Tokenize(absl::string_view word,
                                  std::vector<int32_t>* ids) {
+  // The constructor took the reader lock for the Session's life; this tells
+  // clang's thread-safety analysis so.
+  model_.cache_mu_.AssertReaderHeld();
   if (word.empty()) return;
   if (word.size() > kMaxCachedWordBytes) {
     model_.TokenizeUncached(word, ids);

@@ -57,7 +57,6 @@ class BpeModel {
 
    private:
     const BpeModel& model_;
-    bool locked_ = true;
     absl::flat_hash_map<std::string, absl::InlinedVector<int32_t, 4>> fresh_;
   };
 
