@@ -277,27 +277,13 @@ class LlamaStyleModel final : public CausalLM {
   // As OPT: the CPU copies stay, moving back to the CPU drops the device
   // copies, and a tied lm_head shares embed_tokens' memory.
   absl::Status EmbeddingsTo(const at::Device& device) override {
-    if (device.is_cpu()) {
-      embed_ = embed_home_;
-      return absl::OkStatus();
-    }
-    LlamaEmbedWeights moved = embed_home_;
-    if (tied_ && SameDevice(head_.lm_head.device(), device)) moved.tokens = head_.lm_head;
-    BINQ_RETURN_IF_ERROR(MoveAll(moved, kEmbedFields, device, "the embeddings"));
-    embed_ = std::move(moved);
-    return absl::OkStatus();
+    return MovePartFromHome(embed_home_, embed_, &LlamaEmbedWeights::tokens, tied_ ? &head_.lm_head : nullptr,
+                            kEmbedFields, device, "the embeddings");
   }
 
   absl::Status HeadTo(const at::Device& device) override {
-    if (device.is_cpu()) {
-      head_ = head_home_;
-      return absl::OkStatus();
-    }
-    LlamaHeadWeights moved = head_home_;
-    if (tied_ && SameDevice(embed_.tokens.device(), device)) moved.lm_head = embed_.tokens;
-    BINQ_RETURN_IF_ERROR(MoveAll(moved, kHeadFields, device, "the head"));
-    head_ = std::move(moved);
-    return absl::OkStatus();
+    return MovePartFromHome(head_home_, head_, &LlamaHeadWeights::lm_head, tied_ ? &embed_.tokens : nullptr,
+                            kHeadFields, device, "the head");
   }
 
   absl::StatusOr<at::Tensor> Embed(const at::Tensor& ids) const override {

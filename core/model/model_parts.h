@@ -59,6 +59,26 @@ double MinOf(at::ScalarType dtype);
 // `b` may lack an index ("cuda" = the current device): then the type decides.
 bool SameDevice(const at::Device& a, const at::Device& b);
 
+// Moves the embeddings or the head, whose CPU copy `home` stays loaded (they
+// are never modified): to the CPU, `current` becomes `home` again (dropping
+// the device copy); elsewhere `home` is copied to `device`, and the tied
+// weight `tied_field` reuses `tied_peer` when that already lives there, so a
+// tied lm_head shares embed_tokens' memory. `tied_peer` is null when untied.
+template <typename W, size_t N>
+absl::Status MovePartFromHome(const W& home, W& current, at::Tensor W::*tied_field,
+                              const at::Tensor* tied_peer, at::Tensor W::*const (&fields)[N],
+                              const at::Device& device, absl::string_view what) {
+  if (device.is_cpu()) {
+    current = home;
+    return absl::OkStatus();
+  }
+  W moved = home;
+  if (tied_peer != nullptr && SameDevice(tied_peer->device(), device)) moved.*tied_field = *tied_peer;
+  BINQ_RETURN_IF_ERROR(MoveAll(moved, fields, device, what));
+  current = std::move(moved);
+  return absl::OkStatus();
+}
+
 // The model dtype: the requested one, else the config's, else the dtype of
 // `probe_name` in the checkpoint (transformers' dtype="auto").
 absl::StatusOr<at::ScalarType> ChooseDType(const ModelConfig& config, const ModelLoadOptions& options,

@@ -262,27 +262,13 @@ class OptModel final : public CausalLM {
   // start stay, and moving back to the CPU just drops the device copies (and
   // keeps a tied lm_head sharing embed_tokens' memory).
   absl::Status EmbeddingsTo(const at::Device& device) override {
-    if (device.is_cpu()) {
-      embed_ = embed_home_;
-      return absl::OkStatus();
-    }
-    OptEmbedWeights moved = embed_home_;
-    if (tied_ && SameDevice(head_.lm_head.device(), device)) moved.tokens = head_.lm_head;
-    BINQ_RETURN_IF_ERROR(MoveAll(moved, kEmbedFields, device, "the embeddings"));
-    embed_ = std::move(moved);
-    return absl::OkStatus();
+    return MovePartFromHome(embed_home_, embed_, &OptEmbedWeights::tokens, tied_ ? &head_.lm_head : nullptr,
+                            kEmbedFields, device, "the embeddings");
   }
 
   absl::Status HeadTo(const at::Device& device) override {
-    if (device.is_cpu()) {
-      head_ = head_home_;
-      return absl::OkStatus();
-    }
-    OptHeadWeights moved = head_home_;
-    if (tied_ && SameDevice(embed_.tokens.device(), device)) moved.lm_head = embed_.tokens;
-    BINQ_RETURN_IF_ERROR(MoveAll(moved, kHeadFields, device, "the head"));
-    head_ = std::move(moved);
-    return absl::OkStatus();
+    return MovePartFromHome(head_home_, head_, &OptHeadWeights::lm_head, tied_ ? &embed_.tokens : nullptr,
+                            kHeadFields, device, "the head");
   }
 
   absl::StatusOr<at::Tensor> Embed(const at::Tensor& ids) const override {

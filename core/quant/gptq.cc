@@ -95,17 +95,7 @@ absl::Status ValidateGptqParams(const GptqParams& p) {
     return absl::InvalidArgumentError(absl::StrCat(
         "groupsize: must be -1 (one group per row) or >= 1, got ", p.groupsize));
   }
-  if (p.blocksize < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("blocksize: must be >= 1, got ", p.blocksize));
-  }
-  if (!(p.percdamp > 0) || !std::isfinite(p.percdamp)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("percdamp: must be a positive number, got ", p.percdamp));
-  }
-  if (p.max_damping_retries < 0) {
-    return absl::InvalidArgumentError("max_damping_retries: must be >= 0");
-  }
-  return absl::OkStatus();
+  return ValidateSolverParams(p.blocksize, p.percdamp, p.max_damping_retries);
 }
 
 absl::StatusOr<GptqOutput> QuantizeGptq(const LayerProblem& problem, const GptqParams& params) {

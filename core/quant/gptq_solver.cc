@@ -1,6 +1,9 @@
 #include "core/quant/gptq_solver.h"
 
 #include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
 
 #include "core/quant/stopwatch.h"
 
@@ -43,6 +46,20 @@ ColumnSolve SolveColumnwise(at::Tensor& w, const at::Tensor& u, int64_t blocksiz
     out.solver_seconds += stage.Lap();
   }
   return out;
+}
+
+absl::Status ValidateSolverParams(int64_t blocksize, double percdamp, int max_damping_retries) {
+  if (blocksize < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("blocksize: must be >= 1, got ", blocksize));
+  }
+  if (!(percdamp > 0) || !std::isfinite(percdamp)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("percdamp: must be a positive number, got ", percdamp));
+  }
+  if (max_damping_retries < 0) {
+    return absl::InvalidArgumentError("max_damping_retries: must be >= 0");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace binq::core

@@ -12,6 +12,8 @@
 
 #include <ATen/ATen.h>
 
+#include "absl/status/status.h"
+
 namespace binq::core {
 
 // Returns the quantized value [rows] of column `j` (processing order) given
@@ -32,6 +34,11 @@ struct ColumnSolve {
 // `u` the upper factor [cols, cols]. May throw c10::Error.
 ColumnSolve SolveColumnwise(at::Tensor& w, const at::Tensor& u, int64_t blocksize,
                             const ColumnQuantizer& quantize);
+
+// The solver's own parameters, checked alike for GPTQ and PB-LLM:
+// INVALID_ARGUMENT naming the first one out of range.
+[[nodiscard]] absl::Status ValidateSolverParams(int64_t blocksize, double percdamp,
+                                                int max_damping_retries);
 
 }  // namespace binq::core
 

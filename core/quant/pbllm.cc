@@ -158,17 +158,7 @@ absl::Status ValidatePbllmParams(const PbllmParams& p) {
     return absl::InvalidArgumentError(absl::StrCat(
         "activation_nsamples: must be >= 1, got ", p.activation_nsamples));
   }
-  if (p.blocksize < 1) {
-    return absl::InvalidArgumentError(absl::StrCat("blocksize: must be >= 1, got ", p.blocksize));
-  }
-  if (!(p.percdamp > 0) || !std::isfinite(p.percdamp)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("percdamp: must be a positive number, got ", p.percdamp));
-  }
-  if (p.max_damping_retries < 0) {
-    return absl::InvalidArgumentError("max_damping_retries: must be >= 0");
-  }
-  return absl::OkStatus();
+  return ValidateSolverParams(p.blocksize, p.percdamp, p.max_damping_retries);
 }
 
 absl::StatusOr<PbllmOutput> QuantizePbllm(const LayerProblem& problem, const PbllmParams& params) {

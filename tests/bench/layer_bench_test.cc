@@ -67,9 +67,9 @@ TEST(LayerBenchTest, TechniquesAndBackendsAreSelectable) {
 }
 
 TEST(LayerBenchTest, BadArgumentsExitTwoNamingThem) {
-  ProcessResult r = Bench({"--techniques", "gptq"});
+  ProcessResult r = Bench({"--techniques", "quaternary"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("gptq"));
+  EXPECT_THAT(r.err, HasSubstr("quaternary"));
   r = Bench({"--backends", "aten,nope"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.err, HasSubstr("backend: unknown 'nope'"));

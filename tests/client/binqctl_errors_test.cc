@@ -14,7 +14,8 @@ TEST_F(BinqctlTest, UnknownTechniqueExitsTwoWithTheServersMessage) {
   StartDaemon();
   const ProcessResult r = Ctl({"submit", "--model", FakeModel("ok"), "--technique", "quaternary"});
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.err, HasSubstr("binqctl submit: technique: unknown 'quaternary' (known: braq, CRB"));
+  EXPECT_THAT(r.err, HasSubstr("binqctl submit: technique: unknown 'quaternary' (known: arb, "));
+  EXPECT_THAT(r.err, HasSubstr("braq, col-hbraq, CRB, CRBOG, gptq"));
   EXPECT_THAT(r.out, IsEmpty());
   // Nothing was queued, and the daemon is still up.
   const ProcessResult list = Ctl({"-o", "json", "list"});
