@@ -38,6 +38,10 @@ int64_t LlamaReferenceSeqlen(const ModelConfig& config);
 // Gemma layer type's entry) over `theta` as the default rope_theta.
 absl::StatusOr<RopeParameters> ParseRopeObject(const FieldReader& rope, double theta,
                                                int64_t max_position_embeddings);
+// Reads `layer_types` (one "full_attention" | "sliding_attention" per layer)
+// into config.sliding_layers, all false when the key is absent. Returns
+// whether it was there; INVALID_ARGUMENT for a wrong count or entry.
+absl::StatusOr<bool> ReadLayerTypes(const FieldReader& fields, ModelConfig& config);
 
 }  // namespace binq::core
 

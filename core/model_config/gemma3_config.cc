@@ -16,23 +16,8 @@ constexpr double kGlobalTheta = 1'000'000.0;  // Gemma3TextConfig.default_theta
 constexpr double kLocalTheta = 10'000.0;
 
 absl::Status ParseLayerTypes(const FieldReader& r, ModelConfig& c) {
-  BINQ_ASSIGN_OR_RETURN(const auto layer_types, r.OptionalStringList("layer_types"));
-  c.sliding_layers.assign(c.num_hidden_layers, false);
-  if (layer_types.has_value()) {
-    if (static_cast<int64_t>(layer_types->size()) != c.num_hidden_layers) {
-      return r.Error("layer_types", absl::StrCat("has ", layer_types->size(), " entries for ",
-                                                 c.num_hidden_layers, " layers"));
-    }
-    for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-      const std::string& t = (*layer_types)[i];
-      if (t != "full_attention" && t != "sliding_attention") {
-        return r.Error("layer_types", absl::StrCat("entry ", i, " is '", t,
-                                                   "' (supported: full_attention, sliding_attention)"));
-      }
-      c.sliding_layers[i] = t == "sliding_attention";
-    }
-    return absl::OkStatus();
-  }
+  BINQ_ASSIGN_OR_RETURN(const bool has_layer_types, ReadLayerTypes(r, c));
+  if (has_layer_types) return absl::OkStatus();
   // The older form: every sliding_window_pattern-th layer is global.
   BINQ_ASSIGN_OR_RETURN(const int64_t pattern, r.PositiveInt("sliding_window_pattern", 6));
   for (int64_t i = 0; i < c.num_hidden_layers; ++i) c.sliding_layers[i] = (i + 1) % pattern != 0;

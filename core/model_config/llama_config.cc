@@ -109,20 +109,9 @@ absl::Status ParseQwenWindows(const FieldReader& r, ModelConfig& c) {
       BINQ_ASSIGN_OR_RETURN(c.sliding_window, r.PositiveInt("sliding_window", std::nullopt));
     }
   }
-  BINQ_ASSIGN_OR_RETURN(const auto layer_types, r.OptionalStringList("layer_types"));
-  c.sliding_layers.assign(c.num_hidden_layers, false);
-  if (layer_types.has_value()) {
-    if (static_cast<int64_t>(layer_types->size()) != c.num_hidden_layers) {
-      return r.Error("layer_types", absl::StrCat("has ", layer_types->size(), " entries for ",
-                                                 c.num_hidden_layers, " layers"));
-    }
+  BINQ_ASSIGN_OR_RETURN(const bool has_layer_types, ReadLayerTypes(r, c));
+  if (has_layer_types) {
     for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
-      const std::string& t = (*layer_types)[i];
-      if (t != "full_attention" && t != "sliding_attention") {
-        return r.Error("layer_types", absl::StrCat("entry ", i, " is '", t,
-                                                   "' (supported: full_attention, sliding_attention)"));
-      }
-      c.sliding_layers[i] = t == "sliding_attention";
       if (c.sliding_layers[i] && c.sliding_window <= 0) {
         return r.Error("layer_types", "has sliding_attention layers but no sliding_window is in use");
       }
@@ -134,6 +123,25 @@ absl::Status ParseQwenWindows(const FieldReader& r, ModelConfig& c) {
 }
 
 }  // namespace
+
+absl::StatusOr<bool> ReadLayerTypes(const FieldReader& r, ModelConfig& c) {
+  BINQ_ASSIGN_OR_RETURN(const auto layer_types, r.OptionalStringList("layer_types"));
+  c.sliding_layers.assign(c.num_hidden_layers, false);
+  if (!layer_types.has_value()) return false;
+  if (static_cast<int64_t>(layer_types->size()) != c.num_hidden_layers) {
+    return r.Error("layer_types", absl::StrCat("has ", layer_types->size(), " entries for ",
+                                               c.num_hidden_layers, " layers"));
+  }
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) {
+    const std::string& t = (*layer_types)[i];
+    if (t != "full_attention" && t != "sliding_attention") {
+      return r.Error("layer_types", absl::StrCat("entry ", i, " is '", t,
+                                                 "' (supported: full_attention, sliding_attention)"));
+    }
+    c.sliding_layers[i] = t == "sliding_attention";
+  }
+  return true;
+}
 
 const std::vector<std::string>& LlamaQuantizedLinears() {
   static const std::vector<std::string>* const kLinears = new std::vector<std::string>{
